@@ -1,0 +1,24 @@
+// npm run build: checks that the generated names match Solution/, then writes both solution zips to dist/.
+import { readFileSync, existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSolution } from "./build-solution.ts";
+import { GENERATED_PATH, generatedSource } from "./generate-names.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+async function main(): Promise<void> {
+  const current = existsSync(GENERATED_PATH) ? readFileSync(GENERATED_PATH, "utf8") : "";
+  if (current !== generatedSource()) {
+    throw new Error(`${relative(root, GENERATED_PATH)} does not match Solution/: run npm run generate and commit the result`);
+  }
+  const built = await buildSolution(root);
+  console.log(`solution ${built.version}`);
+  console.log(`  managed:   ${relative(root, built.managed)}`);
+  console.log(`  unmanaged: ${relative(root, built.unmanaged)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`build failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
