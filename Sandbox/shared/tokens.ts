@@ -46,8 +46,10 @@ export interface VerifiedToken {
 }
 
 export class TokenError extends Error {
-  constructor(message: string, readonly code: "missing" | "invalid" | "expired" | "audience") {
+  readonly code: "missing" | "invalid" | "expired" | "audience";
+  constructor(message: string, code: TokenError["code"]) {
     super(message);
+    this.code = code;
   }
 }
 
