@@ -22,6 +22,8 @@ export interface Database extends Queryable {
   close(): Promise<void>;
   /** The underlying client, for pg-boss (a pg.Pool or a PGlite instance). */
   raw: pg.Pool | PGlite;
+  /** The connection string, for Postgres. */
+  url?: string;
 }
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "migrations");
@@ -41,6 +43,7 @@ function openPostgres(url: string): Database {
   return {
     kind: "postgres",
     raw: pool,
+    url,
     async query<T>(sql: string, params: unknown[] = []) {
       const result = await pool.query(sql, params as unknown[]);
       return { rows: result.rows as T[], rowCount: result.rowCount ?? 0 };
