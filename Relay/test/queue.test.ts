@@ -10,7 +10,7 @@ describe.each(BOTH_DATABASES)("sync queue on %s", (_name, open) => {
     boss = await startQueue(t.db, { retryLimit: 1, retryDelaySeconds: 1 });
   }, 60000);
   afterAll(async () => {
-    await boss.stop({ graceful: false, wait: true });
+    await boss.stop({ graceful: false });
     await t.drop();
   });
 
