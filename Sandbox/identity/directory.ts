@@ -1,0 +1,91 @@
+// The demo tenant as the identity sandbox sees it: app registrations, users, and the resources
+// (token audiences) that tokens can be asked for. Everything comes from shared/demo-tenant.ts.
+import { createHash } from "node:crypto";
+import {
+  DEMO_APPS,
+  DEMO_TENANT_DOMAIN,
+  DEMO_TENANT_ID,
+  DEMO_USERS,
+  PARTNER_CENTER_RESOURCE,
+  PARTNER_CENTER_WEBHOOKS_RESOURCE,
+  type DemoApp,
+  type DemoUser,
+} from "../shared/demo-tenant.ts";
+
+export type Grant = DemoApp["grants"][number];
+
+export interface Resource {
+  /** The identifier scopes are built on and the `aud` of its tokens. */
+  identifier: string;
+  displayName: string;
+  /** Delegated permissions (the `scp` claim) consented for the demo apps. */
+  delegatedScopes: readonly string[];
+}
+
+/** OpenID Connect scopes; they never name a resource. */
+export const OIDC_SCOPES = ["openid", "profile", "email", "offline_access"] as const;
+
+/** Microsoft Graph's app id: the audience Entra ID uses when only OpenID scopes are asked. */
+export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
+
+/** How the first path segment addresses the tenant. */
+export type TenantAddress = { kind: "tenant" } | { kind: "alias"; alias: "organizations" | "common" };
+
+function trimSlashes(value: string): string {
+  return value.replace(/\/+$/, "");
+}
+
+/** A stable GUID-shaped id derived from a name, for objects demo-tenant.ts does not list (service principals, sessions). */
+export function derivedId(name: string): string {
+  const hex = createHash("sha256").update(name).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export class Directory {
+  readonly tenantId = DEMO_TENANT_ID;
+  readonly tenantDomain = DEMO_TENANT_DOMAIN;
+  readonly apps: readonly DemoApp[] = Object.values(DEMO_APPS);
+  readonly users: readonly DemoUser[] = Object.values(DEMO_USERS);
+  readonly resources: readonly Resource[];
+
+  constructor(dataverseUrl: string) {
+    this.resources = [
+      { identifier: trimSlashes(dataverseUrl), displayName: "Dataverse", delegatedScopes: ["user_impersonation"] },
+      { identifier: PARTNER_CENTER_RESOURCE, displayName: "Microsoft Partner", delegatedScopes: ["user_impersonation"] },
+      { identifier: PARTNER_CENTER_WEBHOOKS_RESOURCE, displayName: "Microsoft Partner Center", delegatedScopes: ["user_impersonation"] },
+      // Each app registration exposes its own API under its application ID URI.
+      ...this.apps.map((app) => ({ identifier: `api://${app.clientId}`, displayName: app.displayName, delegatedScopes: ["user_impersonation"] })),
+    ];
+  }
+
+  resolveTenant(segment: string): TenantAddress | undefined {
+    const value = segment.toLowerCase();
+    if (value === this.tenantId || value === this.tenantDomain) return { kind: "tenant" };
+    if (value === "organizations" || value === "common") return { kind: "alias", alias: value };
+    return undefined;
+  }
+
+  findApp(clientId: string): DemoApp | undefined {
+    const id = clientId.toLowerCase();
+    return this.apps.find((app) => app.clientId === id);
+  }
+
+  findUser(username: string): DemoUser | undefined {
+    const name = username.trim().toLowerCase();
+    return this.users.find((user) => user.username.toLowerCase() === name);
+  }
+
+  findUserByOid(oid: string): DemoUser | undefined {
+    return this.users.find((user) => user.oid === oid);
+  }
+
+  findResource(identifier: string): Resource | undefined {
+    const wanted = trimSlashes(identifier).toLowerCase();
+    return this.resources.find((resource) => resource.identifier.toLowerCase() === wanted);
+  }
+
+  /** The object id of an app's service principal in the tenant (`oid`/`sub` of its app-only tokens). */
+  servicePrincipalId(app: DemoApp): string {
+    return derivedId(`service-principal:${this.tenantId}:${app.clientId}`);
+  }
+}
