@@ -32,7 +32,7 @@ export function parseRetryAfter(value: string | string[] | null | undefined, now
  */
 export function nextDelay(policy: BackoffPolicy, attempt: number, retryAfterMs: number | undefined, random: () => number = Math.random): number | undefined {
   if (attempt >= policy.maxAttempts) return undefined;
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxDelayMs * 10) + Math.floor(random() * 250);
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, 3_600_000) + Math.floor(random() * 250);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }
