@@ -10,10 +10,16 @@ export interface BuiltSolution {
   unmanaged: string;
 }
 
+/** Where pcf-scripts writes built controls (pcfconfig.json's outDir). */
+export function controlsOutDir(root: string): string {
+  return join(root, "out", "controls");
+}
+
+/** Packs the zips; the card must be built first (scripts/build.ts does both). */
 export async function buildSolution(root: string, outDir = join(root, "dist")): Promise<BuiltSolution> {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   const version = toSolutionVersion(pkg.version);
-  const source = readSolutionSource(join(root, "Solution"));
+  const source = readSolutionSource(join(root, "Solution"), { controlsOutDir: controlsOutDir(root) });
   const { uniqueName, version: sourceVersion } = solutionManifest(source);
   if (sourceVersion !== version) {
     throw new Error(`Solution/Other/Solution.xml says version ${sourceVersion} but package.json gives ${version}: run node scripts/sync-version.ts`);

@@ -1,9 +1,11 @@
-// npm run build: checks that the generated names match Solution/, then writes both solution zips to dist/.
+// npm run build: checks that the generated names match Solution/, builds the Partner Center card,
+// then writes both solution zips (with the card) to dist/.
 import { readFileSync, existsSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSolution } from "./build-solution.ts";
 import { GENERATED_PATH, generatedSource } from "./generate-names.ts";
+import { buildCard } from "../PcfControls/build.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -12,6 +14,8 @@ async function main(): Promise<void> {
   if (current !== generatedSource()) {
     throw new Error(`${relative(root, GENERATED_PATH)} does not match Solution/: run npm run generate and commit the result`);
   }
+  const card = await buildCard({ quiet: true });
+  console.log(`card bundle.js ${(card.bundleBytes / 1024).toFixed(1)} KB`);
   const built = await buildSolution(root);
   console.log(`solution ${built.version}`);
   console.log(`  managed:   ${relative(root, built.managed)}`);

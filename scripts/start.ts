@@ -4,9 +4,11 @@
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildSolution } from "./build-solution.ts";
+import { buildCard } from "../PcfControls/build.ts";
 import { startSandboxes } from "../Sandbox/start.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+await buildCard({ quiet: true, typecheck: false });
 const built = await buildSolution(root);
 console.log(`solution ${built.version}: ${relative(root, built.managed)}, ${relative(root, built.unmanaged)}`);
 

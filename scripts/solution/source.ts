@@ -72,7 +72,16 @@ function xmlFilesIn(dir: string, folder: string): XmlFile[] {
     .map((f) => readXml(dir, rel(dir, f)));
 }
 
-export function readSolutionSource(dir: string): SolutionSource {
+export interface ReadOptions {
+  /**
+   * Where built controls are (pcf-scripts' out/controls). A control's files come from
+   * <controlsOutDir>/<constructor>/ the way `pac solution pack --map` maps them; Solution/ keeps only
+   * the control's .data.xml.
+   */
+  controlsOutDir?: string;
+}
+
+export function readSolutionSource(dir: string, options: ReadOptions = {}): SolutionSource {
   if (!existsSync(join(dir, "Other", "Solution.xml"))) {
     throw new Error(`${dir} is not a solution folder: Other/Solution.xml is missing`);
   }
@@ -110,6 +119,19 @@ export function readSolutionSource(dir: string): SolutionSource {
     const files = listFiles(join(controlsDir, folder)).map((f) => ({ path: rel(dir, f), content: readFileSync(f) }));
     const dataFile = files.find((f) => f.path.endsWith("ControlManifest.xml.data.xml"));
     if (!dataFile) throw new Error(`Controls/${folder} has no ControlManifest.xml.data.xml`);
+    if (options.controlsOutDir) {
+      // <prefix>_<namespace>.<constructor>: pcf-scripts writes the build to a folder named after the constructor.
+      const constructorName = folder.slice(folder.lastIndexOf(".") + 1);
+      const built = join(options.controlsOutDir, constructorName);
+      if (!existsSync(join(built, "ControlManifest.xml"))) {
+        throw new Error(`control ${folder} is not built: ${built}/ControlManifest.xml is missing (node PcfControls/build.ts)`);
+      }
+      const own = new Set(files.map((f) => f.path));
+      for (const full of listFiles(built)) {
+        const path = `Controls/${folder}/${relative(built, full).split(sep).join("/")}`;
+        if (!own.has(path)) files.push({ path, content: readFileSync(full) });
+      }
+    }
     controls.push({
       data: { path: dataFile.path, doc: parseXml(dataFile.content.toString("utf8"), dataFile.path) },
       files: files.filter((f) => f !== dataFile),
