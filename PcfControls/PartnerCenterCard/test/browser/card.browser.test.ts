@@ -11,10 +11,8 @@ import { chromium, type Browser, type BrowserContext, type Page, type Route } fr
 import { buildCard, MAX_BUNDLE_BYTES, type CardBuild } from "../../../build.ts";
 import { OPPORTUNITY_ID, RELAY_URL } from "../fixtures.ts";
 import type { Harness, MountOptions } from "./harness.ts";
-import { PAGE_DIR, platformAliases, preparePage, REPO_ROOT } from "./page.ts";
+import { CHROMIUM, launchOptions, ORIGIN, PAGE_DIR, platformAliases, preparePage, REPO_ROOT, servePage } from "./page.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ORIGIN = "https://org.crm.test";
 const SHOTS = join(PAGE_DIR, "screenshots");
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
@@ -71,19 +69,11 @@ describeInBrowser("the built card in Chromium", () => {
     built = await buildCard({ typecheck: false, quiet: true });
     const prepared = await preparePage(built.bundle);
     mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await chromium.launch(launchOptions());
     context = await browser.newContext({ viewport: { width: 960, height: 1400 }, deviceScaleFactor: 1, locale: "en-US" });
-    await context.route(`${ORIGIN}/**`, (route) => {
-      const file = prepared.files[new URL(route.request().url()).pathname.slice(1)];
-      if (!file) return route.fulfill({ status: 404, body: "not found" });
-      return route.fulfill({ status: 200, contentType: file.endsWith(".html") ? "text/html" : "text/javascript", body: readFileSync(file) });
-    });
+    // The page's files at ORIGIN, the relay played here; nothing else may be fetched.
+    await servePage(context, prepared, [RELAY_URL]);
     await context.route(`${RELAY_URL}/**`, relayRoute);
-    // Nothing else may be fetched: the page works offline, like the test machine.
-    await context.route((url) => !url.href.startsWith(ORIGIN) && !url.href.startsWith(RELAY_URL), (route) => route.abort());
     page = await context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {

@@ -1,17 +1,30 @@
 // Puts together the page the browser test opens: the platform libraries as Dataverse exposes them to
 // virtual controls (globals named by pcf-scripts' PlatformLibraryVersions.json: Reactv16 and
-// FluentUIReactv940), the harness, and the real bundle.js from the production build.
+// FluentUIReactv940), the harness, and the real bundle.js from the production build. Also how Chromium
+// is started and how the page is served to it, shared by the browser test and bench/card-render.ts.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
+import type { BrowserContext, LaunchOptions } from "playwright-core";
 import { loadStrings } from "../strings.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = join(here, "..", "..", "..", "..");
 export const PAGE_DIR = join(REPO_ROOT, "out", "card-browser");
 const require = createRequire(import.meta.url);
+
+/** Debian's Chromium (apt-get install chromium); CHROMIUM_PATH overrides. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+/** The page is served from the organisation's origin, as Dynamics serves the control. */
+export const ORIGIN = "https://org.crm.test";
+
+/** chromium.launch options: headless, offline-quiet, no GPU. */
+export const launchOptions = (): LaunchOptions => ({
+  executablePath: CHROMIUM,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
 
 interface LibraryAlias {
   libAlias: string;
@@ -104,4 +117,18 @@ export async function preparePage(bundlePath: string): Promise<PreparedPage> {
       "bundle.js": bundlePath,
     },
   };
+}
+
+/**
+ * Serves the prepared page's files at ORIGIN in this browser context and aborts every other request
+ * except those under `allowed` (which the caller routes itself): the page works offline, like the test
+ * machine.
+ */
+export async function servePage(context: BrowserContext, prepared: PreparedPage, allowed: string[] = []): Promise<void> {
+  await context.route(`${ORIGIN}/**`, (route) => {
+    const file = prepared.files[new URL(route.request().url()).pathname.slice(1)];
+    if (!file) return route.fulfill({ status: 404, body: "not found" });
+    return route.fulfill({ status: 200, contentType: file.endsWith(".html") ? "text/html" : "text/javascript", body: readFileSync(file) });
+  });
+  await context.route((url) => !url.href.startsWith(ORIGIN) && !allowed.some((prefix) => url.href.startsWith(prefix)), (route) => route.abort());
 }
