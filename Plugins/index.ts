@@ -1,0 +1,16 @@
+// Every Dataverse webhook step the relay hosts. `relay init` registers these; `POST /plugins/:step`
+// finds the module by its registration name.
+import * as opportunityCreate from "./steps/opportunity-create.ts";
+import * as opportunityUpdate from "./steps/opportunity-update.ts";
+import * as solutionCreate from "./steps/solution-create.ts";
+import * as solutionDelete from "./steps/solution-delete.ts";
+import type { StepModule } from "./step.ts";
+
+export const STEPS: readonly StepModule[] = [opportunityCreate, opportunityUpdate, solutionCreate, solutionDelete];
+
+export function findStep(name: string): StepModule | undefined {
+  return STEPS.find((step) => step.registration.name === name);
+}
+
+export { decodeRemoteExecutionContext, ContextDecodeError, type RemoteExecutionContext } from "./context.ts";
+export type { StepDecision, StepModule, StepRegistration, StepImage } from "./step.ts";

@@ -1,0 +1,106 @@
+// The standard Dataverse names the sync engine reads and writes (tables, columns, navigation
+// properties, actions and option values that every Dynamics 365 Sales environment has). The solution's
+// own names come from Core/generated/schema.ts; these are kept in this one module so a reader sees in
+// one place which platform columns the relay depends on.
+
+export const OpportunityTable = {
+  entitySet: "opportunities",
+  id: "opportunityid",
+  name: "name",
+  description: "description",
+  estimatedValue: "estimatedvalue",
+  estimatedCloseDate: "estimatedclosedate",
+  statecode: "statecode",
+  statuscode: "statuscode",
+  modifiedBy: "_modifiedby_value",
+  parentAccount: "parentaccountid",
+  customerAccount: "customerid_account",
+  parentContact: "parentcontactid",
+  currency: "transactioncurrencyid",
+  owningUser: "owninguser",
+  /** Lookup navigation properties for @odata.bind. */
+  bind: { parentAccount: "parentaccountid", customerAccount: "customerid_account", parentContact: "parentcontactid", currency: "transactioncurrencyid" },
+} as const;
+
+/** opportunity.statecode */
+export const OpportunityState = { Open: 0, Won: 1, Lost: 2 } as const;
+/** opportunity.statuscode used when closing: Won 3, Lost → Canceled 4 / Out-Sold 5. */
+export const OpportunityStatus = { Won: 3, Canceled: 4, OutSold: 5 } as const;
+
+export const OpportunityClose = {
+  subject: "subject",
+  description: "description",
+  actualRevenue: "actualrevenue",
+  actualEnd: "actualend",
+  opportunityBind: "opportunityid@odata.bind",
+} as const;
+
+export const Actions = { win: "WinOpportunity", lose: "LoseOpportunity" } as const;
+
+export const LeadTable = {
+  entitySet: "leads",
+  id: "leadid",
+  subject: "subject",
+  firstName: "firstname",
+  lastName: "lastname",
+  companyName: "companyname",
+  email: "emailaddress1",
+  phone: "telephone1",
+  addressLine1: "address1_line1",
+  city: "address1_city",
+  postalCode: "address1_postalcode",
+  country: "address1_country",
+  description: "description",
+  estimatedAmount: "estimatedamount",
+  estimatedCloseDate: "estimatedclosedate",
+  statecode: "statecode",
+  modifiedBy: "_modifiedby_value",
+  currency: "transactioncurrencyid",
+  bind: { parentAccount: "parentaccountid", parentContact: "parentcontactid", currency: "transactioncurrencyid" },
+} as const;
+
+/** lead.statecode */
+export const LeadState = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
+
+export const AccountTable = {
+  entitySet: "accounts",
+  id: "accountid",
+  name: "name",
+  addressLine1: "address1_line1",
+  city: "address1_city",
+  postalCode: "address1_postalcode",
+  country: "address1_country",
+} as const;
+
+export const ContactTable = {
+  entitySet: "contacts",
+  id: "contactid",
+  firstName: "firstname",
+  lastName: "lastname",
+  email: "emailaddress1",
+  phone: "telephone1",
+  bind: { parentCustomerAccount: "parentcustomerid_account" },
+} as const;
+
+export const CurrencyTable = {
+  entitySet: "transactioncurrencies",
+  id: "transactioncurrencyid",
+  isoCode: "isocurrencycode",
+} as const;
+
+export const SystemUserTable = {
+  entitySet: "systemusers",
+  firstName: "firstname",
+  lastName: "lastname",
+  email: "internalemailaddress",
+} as const;
+
+/** A column name from an environment variable is spliced into $select: only plain logical names pass. */
+export function isColumnName(value: string): boolean {
+  return /^[a-z_][a-z0-9_]{0,99}$/i.test(value);
+}
+
+/** `name@odata.bind` → `/entitySet(id)` */
+export function bind(navigation: string, entitySet: string, id: string): Record<string, string> {
+  return { [`${navigation}@odata.bind`]: `/${entitySet}(${id})` };
+}

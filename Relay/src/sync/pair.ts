@@ -1,0 +1,289 @@
+// One linked pair, both ways: a Dynamics record and the partner's referral it is tied to. Reads both
+// sides, merges them three ways against what they held after the last sync (Core/mapping.ts), sends
+// what Partner Center must take as a JSON Patch with If-Match, writes what Dynamics must take with
+// If-Match together with its Audit line and Sync Event, closes the opportunity when the partner's
+// referral closed as Won or Lost, and records the new base and fingerprints in the link.
+// A 412 on either side means someone wrote in between: re-read both, merge again, never overwrite.
+import { FIELDS, fieldsFromReferral, mergeFields, normalize, toReferralPatch, unpatchable, toDate, type Conflict, type SyncedFields } from "../../../Core/mapping.ts";
+import { canMove, isTerminal, type Referral, type Status, type Substatus } from "../../../Core/referral.ts";
+import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
+import type { SyncJob } from "../queue.ts";
+import { PreconditionFailed, type ReferralWithETag } from "../clients/partner-center.ts";
+import {
+  Actions, CurrencyTable, LeadTable, OpportunityClose, OpportunityState, OpportunityStatus, OpportunityTable, bind,
+} from "./dataverse-columns.ts";
+import {
+  CHECK_MARK, auditLine, mappedColumns, prependAudit, recordFields, statusChoice, statusName, stripMark, substatusChoice, substatusName, withMark,
+  type SyncRecord,
+} from "./dataverse-side.ts";
+import { RetryLater, fingerprint, type Direction, type SyncContext, type SyncOutcome } from "./context.ts";
+import { emptyLink, getLinkByRecord, recordLocalSyncEvent, saveLink, type Link, type RecordType } from "./links.ts";
+import { getReferralOrUndefined, referralLink } from "./partner-center-side.ts";
+
+export interface PairOptions {
+  type: RecordType;
+  recordId: string;
+  referralId: string;
+  direction: Direction;
+  job: SyncJob;
+  /** Already read by the caller (used on the first attempt only). */
+  record?: SyncRecord;
+  referral?: ReferralWithETag;
+  /** The referral was just created from this record: where they differ, Dynamics is right. */
+  created?: boolean;
+  /** Microsoft's side of the engagement, when the caller has it (just created, or found). */
+  microsoft?: Referral;
+  /** What happened before the merge (created the referral, created the record), for the message. */
+  preface?: string[];
+}
+
+const MAX_ATTEMPTS = 4;
+
+const LABELS: Record<keyof SyncedFields, string> = {
+  name: "name", dealValue: "deal value", currency: "currency", closeDate: "close date", notes: "notes", helpRequested: "How can Microsoft help?",
+  visibleToMicrosoft: "visibility to Microsoft sellers", customerName: "customer name", customerAddress: "customer address",
+  customerContact: "customer contact", solutions: "Microsoft solutions",
+};
+
+const PATCHABLE = new Set(FIELDS.filter((f) => f.patchPath).map((f) => f.field));
+
+function show(value: unknown): string {
+  if (value === null || value === undefined || value === "") return "(empty)";
+  if (Array.isArray(value)) return value.length ? value.join(", ") : "(none)";
+  if (typeof value === "object") return Object.values(value as Record<string, unknown>).filter((v) => v !== "" && v !== null).join(" ") || "(empty)";
+  return String(value);
+}
+
+export function conflictText(conflict: Conflict): string {
+  return `Conflict on ${LABELS[conflict.field]}: Dynamics 365 had ${show(conflict.dynamics)}, Partner Center had ${show(conflict.partnerCenter)}; ` +
+    `kept the ${conflict.winner === "dynamics" ? "Dynamics 365" : "Partner Center"} value (${conflict.reason}).`;
+}
+
+const list = (fields: Iterable<keyof SyncedFields>): string => [...fields].map((f) => LABELS[f]).join(", ");
+
+/** The Dynamics columns for the fields Partner Center changed. Currency needs its transactioncurrency id. */
+async function dynamicsChanges(ctx: SyncContext, record: SyncRecord, toDynamics: Partial<SyncedFields>, notes: string[]): Promise<{ changes: Record<string, unknown>; written: Partial<SyncedFields> }> {
+  const changes: Record<string, unknown> = {};
+  const written: Record<string, unknown> = {};
+  const opportunity = record.type === "opportunity";
+  for (const [field, value] of Object.entries(toDynamics) as Array<[keyof SyncedFields, unknown]>) {
+    switch (field) {
+      case "name": changes[opportunity ? OpportunityTable.name : LeadTable.subject] = value; break;
+      case "dealValue": changes[opportunity ? mappedColumns(record.settings).dealValue : LeadTable.estimatedAmount] = value; break;
+      case "closeDate": changes[opportunity ? OpportunityTable.estimatedCloseDate : LeadTable.estimatedCloseDate] = toDate(value as string | null); break;
+      case "notes": changes[opportunity ? OpportunityTable.description : LeadTable.description] = value; break;
+      case "visibleToMicrosoft":
+        if (!opportunity) continue;
+        changes[Opportunity.columns.referralVisibility] = value === true;
+        break;
+      case "currency": {
+        const id = typeof value === "string" && value ? await ctx.dv.currencyId(value) : undefined;
+        if (!id) {
+          notes.push(`Partner Center's currency ${show(value)} is not a currency in this Dynamics 365 environment; the deal's currency was left as it is.`);
+          continue;
+        }
+        Object.assign(changes, bind(OpportunityTable.currency, CurrencyTable.entitySet, id));
+        break;
+      }
+      default:
+        continue;
+    }
+    written[field] = value;
+  }
+  return { changes, written: written as Partial<SyncedFields> };
+}
+
+/** The status columns a record should show for this referral (only those that differ). */
+function statusChanges(ctx: SyncContext, record: SyncRecord, referral: Referral, link: Link | undefined, notes: string[]): Record<string, unknown> {
+  const c = record.type === "opportunity" ? Opportunity.columns : Lead.columns;
+  const changes: Record<string, unknown> = {};
+  if (record.referralId !== referral.id) changes[c.referralIdentifier] = referral.id;
+  const url = referralLink(record.settings.referralLinkTemplate, referral.id);
+  if (record.referralLink !== url) changes[c.referralLink] = url;
+  const shownStatus = statusName(record.referralStatus) as Status | null;
+  const shownSubstatus = substatusName(record.referralSubstatus) as Substatus | null;
+  const from = link?.referralStatus && link.referralSubstatus
+    ? { status: link.referralStatus as Status, substatus: link.referralSubstatus as Substatus }
+    : shownStatus && shownSubstatus ? { status: shownStatus, substatus: shownSubstatus } : undefined;
+  const to = { status: referral.status, substatus: referral.substatus };
+  if (from && !canMove(from, to)) {
+    notes.push(`Partner Center answered ${to.status}/${to.substatus} for a referral already ${from.status}/${from.substatus}; a closed referral is never reopened, so the status was left as it is.`);
+  } else {
+    if (statusChoice(referral.status) !== record.referralStatus) changes[c.referralStatus] = statusChoice(referral.status);
+    if (substatusChoice(referral.substatus) !== record.referralSubstatus) changes[c.referralSubstatus] = substatusChoice(referral.substatus);
+  }
+  if (record.syncStatus !== PartnerCenterSyncStatus.Synced) changes[c.syncStatus] = PartnerCenterSyncStatus.Synced;
+  if (record.lastSyncError !== null) changes[c.lastSyncError] = null;
+  return changes;
+}
+
+/** Microsoft's side on the partner's opportunity: Microsoft CRM Identifier and Microsoft's status (only what differs). */
+export function microsoftChanges(record: SyncRecord, microsoft: Referral | undefined): Record<string, unknown> {
+  if (!microsoft || record.type !== "opportunity") return {};
+  const c = Opportunity.columns;
+  const changes: Record<string, unknown> = {};
+  const msx = microsoft.trackingInfo?.microsoftMsxId;
+  if (msx && record.microsoftCrmId !== msx) changes[c.microsoftCrmIdentifier] = msx;
+  if (statusChoice(microsoft.status) !== record.microsoftStatus) changes[c.microsoftStatus] = statusChoice(microsoft.status);
+  if (substatusChoice(microsoft.substatus) !== record.microsoftSubstatus) changes[c.microsoftSubstatus] = substatusChoice(microsoft.substatus);
+  return changes;
+}
+
+/** The name with the ✔ the check-mark variable asks for (or the stored name when nothing changes). */
+function markedName(record: SyncRecord, changes: Record<string, unknown>): void {
+  if (record.type !== "opportunity" || !record.settings.displayCheckMarkInName) return;
+  const name = typeof changes[OpportunityTable.name] === "string" ? (changes[OpportunityTable.name] as string) : record.name;
+  const marked = withMark(name, CHECK_MARK);
+  if (marked !== record.name) changes[OpportunityTable.name] = marked;
+}
+
+/** Closes the opportunity when the partner's referral closed as Won or Lost; an opportunity already closed stays as it is. */
+async function closeOpportunity(ctx: SyncContext, record: SyncRecord, referral: Referral, fields: SyncedFields): Promise<string | undefined> {
+  if (record.type !== "opportunity" || referral.status !== "Closed" || record.statecode !== OpportunityState.Open) return undefined;
+  if (referral.substatus !== "Won" && referral.substatus !== "Lost") return undefined;
+  const won = referral.substatus === "Won";
+  const close: Record<string, unknown> = {
+    [OpportunityClose.subject]: won ? "Won in Partner Center" : "Lost in Partner Center",
+    ...(referral.statusReason ? { [OpportunityClose.description]: referral.statusReason } : {}),
+    ...(won && fields.dealValue !== null ? { [OpportunityClose.actualRevenue]: fields.dealValue } : {}),
+    [OpportunityClose.actualEnd]: ctx.now().toISOString().slice(0, 10),
+    [OpportunityClose.opportunityBind]: `/${OpportunityTable.entitySet}(${record.id})`,
+  };
+  await ctx.dv.client.executeAction(won ? Actions.win : Actions.lose, { Status: won ? OpportunityStatus.Won : OpportunityStatus.Canceled, OpportunityClose: close });
+  return won ? "Closed the opportunity as won." : "Closed the opportunity as lost.";
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Syncs a linked pair; see the header comment. */
+export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<SyncOutcome> {
+  const { deps } = ctx;
+  const { direction } = options;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const record = (attempt === 1 ? options.record : undefined) ?? (await ctx.dv.readRecord(options.type, options.recordId));
+    if (!record) return { state: "skipped", direction, message: `The ${options.type} ${options.recordId} no longer exists in Dynamics 365; nothing to sync.` };
+    if (!record.sync) return { state: "skipped", direction, message: `Sync with Partner Center is No on this ${options.type}; nothing was synced.` };
+    const link = await getLinkByRecord(deps.db, deps.tenantId, options.type, options.recordId);
+    const got = (attempt === 1 ? options.referral : undefined) ?? (await getReferralOrUndefined(ctx.pc, options.referralId));
+    if (!got) {
+      return {
+        state: "failed", direction, retryable: false,
+        message: `Partner Center has no referral ${options.referralId} (or the relay's service account cannot see it).`,
+        whatToDo: "Check the Referral Identifier on the record and the service account's Partner Center role; clear the identifier to share the deal again.",
+      };
+    }
+    const referral = got.referral;
+    const pcFields = fieldsFromReferral(referral);
+    // The base: the last synced fields; none yet for a referral just created from this record (Dynamics
+    // is right); a record found by its identifier without a link takes Partner Center's values.
+    let base: SyncedFields | null = link?.baseFields ?? null;
+    const dynamics = recordFields(record, base ?? pcFields);
+    if (!base && !options.created) base = dynamics;
+    const merge = mergeFields(base, dynamics, pcFields);
+    const notes: string[] = [];
+
+    // ---- Partner Center
+    const toPartnerCenter: Partial<SyncedFields> = {};
+    for (const [field, value] of Object.entries(merge.toPartnerCenter) as Array<[keyof SyncedFields, unknown]>) {
+      if (PATCHABLE.has(field)) (toPartnerCenter as Record<string, unknown>)[field] = value;
+    }
+    const unsent = unpatchable(merge.toPartnerCenter);
+    if (unsent.length) notes.push(`Partner Center does not take changes to ${list(unsent)} on an existing referral; they stay as they are there.`);
+    const merged: Record<string, unknown> = { ...merge.merged };
+    if (isTerminal(referral.status) && Object.keys(toPartnerCenter).length) {
+      notes.push(`The referral is ${referral.status}/${referral.substatus} in Partner Center, so changes to ${list(Object.keys(toPartnerCenter) as Array<keyof SyncedFields>)} were not sent.`);
+      // Not sent: the base keeps what Partner Center holds, so the seller's value is neither lost nor taken for synced.
+      for (const key of Object.keys(toPartnerCenter)) {
+        delete (toPartnerCenter as Record<string, unknown>)[key];
+        merged[key] = pcFields[key as keyof SyncedFields];
+      }
+    }
+    let after = referral;
+    let eTag = got.eTag;
+    const sent = Object.keys(toPartnerCenter) as Array<keyof SyncedFields>;
+    if (sent.length) {
+      const operations = toReferralPatch(toPartnerCenter, record.type === "opportunity" ? record.solutionDetails : []);
+      try {
+        const result = await ctx.pc.updateReferral(referral.id, operations, { ifMatch: got.eTag, returnRepresentation: true });
+        if (result.referral) {
+          after = result.referral;
+          eTag = result.eTag ?? result.referral.eTag;
+        } else {
+          const reread = await ctx.pc.getReferral(referral.id);
+          after = reread.referral;
+          eTag = reread.eTag;
+        }
+      } catch (error) {
+        if (error instanceof PreconditionFailed) continue; // changed since read: read both again and merge again
+        throw error;
+      }
+    }
+
+    // ---- Dynamics
+    const { changes, written } = await dynamicsChanges(ctx, record, merge.toDynamics, notes);
+    const fieldChanges = Object.keys(written) as Array<keyof SyncedFields>;
+    Object.assign(changes, statusChanges(ctx, record, after, link, notes), microsoftChanges(record, options.microsoft));
+    const statusChanged = statusChoice(after.status) !== record.referralStatus || substatusChoice(after.substatus) !== record.referralSubstatus;
+    const willClose = record.type === "opportunity" && after.status === "Closed" && (after.substatus === "Won" || after.substatus === "Lost") && record.statecode === OpportunityState.Open;
+    const dynamicsAfter = record.type === "lead"
+      ? normalize({ ...(merged as unknown as SyncedFields), ...record.partial, ...written })
+      : normalize({ ...dynamics, ...written });
+    const referralAfter = fieldsFromReferral(after);
+    const nextLink: Link = {
+      ...(link ?? emptyLink(deps.tenantId, options.type, options.recordId)),
+      referralId: after.id, engagementId: after.engagementId, referralETag: eTag,
+      ...(options.microsoft ? {
+        microsoftReferralId: options.microsoft.id, microsoftStatus: options.microsoft.status, microsoftSubstatus: options.microsoft.substatus,
+        microsoftMsxId: options.microsoft.trackingInfo?.microsoftMsxId ?? null,
+      } : {}),
+      baseFields: normalize(merged as unknown as SyncedFields), fingerprint: fingerprint(dynamicsAfter), referralFingerprint: fingerprint(referralAfter),
+      referralStatus: after.status, referralSubstatus: after.substatus, lastSyncedAt: ctx.now(),
+    };
+
+    const meaningful = sent.length > 0 || Object.keys(changes).length > 0 || merge.conflicts.length > 0 || notes.length > 0 || (options.preface?.length ?? 0) > 0 || willClose;
+    if (!meaningful) {
+      const unchanged = link && link.fingerprint === nextLink.fingerprint && link.referralFingerprint === nextLink.referralFingerprint
+        && same(link.baseFields, nextLink.baseFields) && link.referralStatus === nextLink.referralStatus && link.referralSubstatus === nextLink.referralSubstatus
+        && link.referralETag === nextLink.referralETag && link.microsoftReferralId === nextLink.microsoftReferralId;
+      if (!unchanged) await saveLink(deps.db, { ...nextLink, recordETag: record.etag, lastSyncedAt: link?.lastSyncedAt ?? ctx.now() });
+      return { state: "skipped", direction, message: `Dynamics 365 and Partner Center already agree on referral ${after.id}; nothing to write.` };
+    }
+
+    const lines = [...(options.preface ?? [])];
+    if (sent.length) lines.push(`Sent to Partner Center: ${list(sent)}.`);
+    if (fieldChanges.length) lines.push(`Updated in Dynamics 365 from Partner Center: ${list(fieldChanges)}.`);
+    if (statusChanged && !notes.some((n) => n.includes("never reopened"))) lines.push(`Referral status: ${after.status}/${after.substatus}.`);
+    if (options.microsoft && Object.keys(microsoftChanges(record, options.microsoft)).length) {
+      lines.push(`Microsoft's side: ${options.microsoft.status}/${options.microsoft.substatus}${options.microsoft.trackingInfo?.microsoftMsxId ? `, Microsoft CRM Identifier ${options.microsoft.trackingInfo.microsoftMsxId}` : ""}.`);
+    }
+    if (willClose) lines.push(after.substatus === "Won" ? "The partner's referral closed as Won: closing the opportunity as won." : "The partner's referral closed as Lost: closing the opportunity as lost.");
+    if ((after.substatus === "Declined" || after.substatus === "Expired") && statusChanged) lines.push(`The referral was ${after.substatus.toLowerCase()} in Partner Center.`);
+    lines.push(...merge.conflicts.map(conflictText), ...notes);
+    if (lines.length === 0) lines.push(`In sync with referral ${after.id}.`);
+    const message = lines.join("\n");
+
+    const c = record.type === "opportunity" ? Opportunity.columns : Lead.columns;
+    const at = ctx.now();
+    changes[c.lastSyncedOn] = at.toISOString();
+    changes[c.audit] = prependAudit(record.audit, auditLine(at, direction, message));
+    markedName(record, changes);
+    const outcome = merge.conflicts.length ? "conflict" : "succeeded";
+    const written_ = await ctx.dv.writeRecord(record.type, record.id, record.etag, changes, {
+      direction, outcome, message, referralId: after.id, correlationId: options.job.runId, occurredOn: at,
+    });
+    if (written_.result === "changed") continue;
+    if (written_.result === "missing") return { state: "skipped", direction, message: `The ${options.type} ${options.recordId} was deleted in Dynamics 365 while the relay synced it.` };
+    const closed = willClose ? await closeOpportunity(ctx, record, after, dynamicsAfter) : undefined;
+    await saveLink(deps.db, { ...nextLink, recordETag: written_.etag ?? null });
+    await recordLocalSyncEvent(deps.db, {
+      tenantId: deps.tenantId, runId: options.job.runId, direction, outcome, recordType: record.type, recordId: record.id, referralId: after.id,
+      message: closed ? `${message}\n${closed}` : message, conflicts: merge.conflicts.length ? merge.conflicts : undefined, correlationId: options.job.runId,
+    });
+    return { state: "succeeded", direction, message: closed ? `${message}\n${closed}` : message };
+  }
+  throw new RetryLater(`The ${options.type} or its referral kept changing while the relay synced them (${MAX_ATTEMPTS} attempts); the sync will run again.`);
+}
+
+export { stripMark };
