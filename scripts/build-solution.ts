@@ -15,11 +15,16 @@ export function controlsOutDir(root: string): string {
   return join(root, "out", "controls");
 }
 
-/** Packs the zips; the card must be built first (scripts/build.ts does both). */
+/** Where the form library's build writes web resources. */
+export function webResourcesOutDir(root: string): string {
+  return join(root, "out", "webresources");
+}
+
+/** Packs the zips; the card and the form library must be built first (scripts/build.ts does it all). */
 export async function buildSolution(root: string, outDir = join(root, "dist")): Promise<BuiltSolution> {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   const version = toSolutionVersion(pkg.version);
-  const source = readSolutionSource(join(root, "Solution"), { controlsOutDir: controlsOutDir(root) });
+  const source = readSolutionSource(join(root, "Solution"), { controlsOutDir: controlsOutDir(root), webResourcesOutDir: webResourcesOutDir(root) });
   const { uniqueName, version: sourceVersion } = solutionManifest(source);
   if (sourceVersion !== version) {
     throw new Error(`Solution/Other/Solution.xml says version ${sourceVersion} but package.json gives ${version}: run node scripts/sync-version.ts`);

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { buildSolution } from "./build-solution.ts";
 import { GENERATED_PATH, generatedSource } from "./generate-names.ts";
 import { buildCard } from "../PcfControls/build.ts";
+import { buildWebResources } from "../WebResources/build.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
   }
   const card = await buildCard({ quiet: true });
   console.log(`card bundle.js ${(card.bundleBytes / 1024).toFixed(1)} KB`);
+  const library = await buildWebResources();
+  console.log(`form library ${(library.bytes / 1024).toFixed(1)} KB`);
   const built = await buildSolution(root);
   console.log(`solution ${built.version}`);
   console.log(`  managed:   ${relative(root, built.managed)}`);

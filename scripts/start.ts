@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { Agent, fetch } from "undici";
 import { buildSolution } from "./build-solution.ts";
 import { buildCard } from "../PcfControls/build.ts";
+import { buildWebResources } from "../WebResources/build.ts";
 import { startSandboxes } from "../Sandbox/start.ts";
 import { DEMO_USERS } from "../Sandbox/shared/demo-tenant.ts";
 import { sandboxConfig } from "../Relay/src/config.ts";
@@ -21,6 +22,7 @@ import { runCli, terminalIo } from "../Relay/src/cli.ts";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 await buildCard({ quiet: true, typecheck: false });
+await buildWebResources();
 const built = await buildSolution(root);
 console.log(`solution ${built.version}: ${relative(root, built.managed)}, ${relative(root, built.unmanaged)}`);
 

@@ -79,6 +79,8 @@ export interface ReadOptions {
    * the control's .data.xml.
    */
   controlsOutDir?: string;
+  /** Where built web resources are (out/webresources): a web resource's file comes from <dir>/<name>. */
+  webResourcesOutDir?: string;
 }
 
 export function readSolutionSource(dir: string, options: ReadOptions = {}): SolutionSource {
@@ -110,7 +112,13 @@ export function readSolutionSource(dir: string, options: ReadOptions = {}): Solu
   for (const full of listFiles(join(dir, "WebResources")).filter((f) => f.endsWith(".data.xml"))) {
     const data = readXml(dir, rel(dir, full));
     const rawPath = data.path.slice(0, -".data.xml".length);
-    webResources.push({ data, file: { path: rawPath, content: readFileSync(join(dir, rawPath)) } });
+    const inSource = join(dir, rawPath);
+    const built = options.webResourcesOutDir ? join(options.webResourcesOutDir, rawPath.slice("WebResources/".length)) : undefined;
+    const file = existsSync(inSource) ? inSource : built;
+    if (file && existsSync(file)) webResources.push({ data, file: { path: rawPath, content: readFileSync(file) } });
+    else if (built) throw new Error(`web resource ${rawPath} has no file: neither in Solution/ nor built at ${built} (node WebResources/build.ts)`);
+    // Without a build folder (reading the schema only) a built web resource's content is not needed.
+    else webResources.push({ data, file: { path: rawPath, content: Buffer.alloc(0) } });
   }
 
   const controls: SolutionSource["controls"] = [];

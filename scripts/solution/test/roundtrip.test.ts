@@ -12,7 +12,7 @@ test("unpacking the built unmanaged zip reproduces every file of Solution/", asy
   const solutionDir = join(repoRoot, "Solution");
   const sourceFiles = listFiles(solutionDir).map((f) => relative(solutionDir, f).split(sep).join("/"));
   // Built control files (bundle.js, ControlManifest.xml, resx) come from the card's build, as pac --map does.
-  const fromBuild = [...unpacked.keys()].filter((p) => p.startsWith("Controls/") && !p.endsWith(".data.xml"));
+  const fromBuild = [...unpacked.keys()].filter((p) => (p.startsWith("Controls/") || p.startsWith("WebResources/")) && !p.endsWith(".data.xml"));
   expect(fromBuild).toEqual(expect.arrayContaining([expect.stringMatching(/\/bundle\.js$/), expect.stringMatching(/\/ControlManifest\.xml$/)]));
   expect([...unpacked.keys()].filter((p) => !fromBuild.includes(p)).sort()).toEqual([...sourceFiles].sort());
   for (const path of sourceFiles) {
