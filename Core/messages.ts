@@ -61,6 +61,12 @@ export const READINESS_PROBLEMS: Record<ReadinessProblem, Text> = {
   },
 };
 
+/** Referral Visibility cannot be turned back off: the form says it, and the rules step refuses a save that tries. */
+export const VISIBILITY_LOCKED: Text = {
+  1033: "Once visible to Microsoft sellers, a referral stays visible: Referral Visibility cannot be turned off.",
+  1043: "Een verwijzing die zichtbaar is voor verkopers van Microsoft, blijft zichtbaar: Zichtbaarheid van verwijzing kan niet worden uitgezet.",
+};
+
 export function languageOf(lcid: number | undefined): Language {
   return lcid === 1043 ? 1043 : 1033;
 }

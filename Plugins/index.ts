@@ -2,15 +2,18 @@
 // finds the module by its registration name.
 import * as opportunityCreate from "./steps/opportunity-create.ts";
 import * as opportunityUpdate from "./steps/opportunity-update.ts";
+import * as opportunityRules from "./steps/opportunity-rules.ts";
 import * as solutionCreate from "./steps/solution-create.ts";
 import * as solutionDelete from "./steps/solution-delete.ts";
 import type { StepModule } from "./step.ts";
 
-export const STEPS: readonly StepModule[] = [opportunityCreate, opportunityUpdate, solutionCreate, solutionDelete];
+export const STEPS: readonly StepModule[] = [
+  opportunityCreate, opportunityUpdate, opportunityRules.createStep, opportunityRules.updateStep, solutionCreate, solutionDelete,
+];
 
 export function findStep(name: string): StepModule | undefined {
   return STEPS.find((step) => step.registration.name === name);
 }
 
 export { decodeRemoteExecutionContext, ContextDecodeError, type RemoteExecutionContext } from "./context.ts";
-export type { StepDecision, StepModule, StepRegistration, StepImage } from "./step.ts";
+export type { SavedDeal, StepDecision, StepModule, StepReader, StepRegistration, StepImage } from "./step.ts";

@@ -1,6 +1,8 @@
 // What every step module exports: how the step is registered in Dataverse (registration) and a pure
-// decision about one RemoteExecutionContext (handle). The relay hosts the modules: `relay init`
-// registers them, `POST /plugins/:step` decodes the body and acts on the decision.
+// decision about one RemoteExecutionContext (handle), given a reader for what the delivery does not carry
+// (StepReader). The relay hosts the modules: `relay init` registers them, `POST /plugins/:step` decodes
+// the body and acts on the decision.
+import type { DealFacts } from "../Core/readiness.ts";
 import type { RemoteExecutionContext } from "./context.ts";
 
 /** 10 PreValidation, 20 PreOperation (both run inside the save, synchronously), 40 PostOperation. */
@@ -43,9 +45,38 @@ export type StepDecision =
   | { kind: "allow" }
   | { kind: "refuse"; message: string };
 
+/** What the relay knows of a saved opportunity, read the way the sync engine reads it (the readiness facts). */
+export interface SavedDeal {
+  facts: DealFacts;
+  sync: boolean;
+  visible: boolean;
+  /** parentaccountid and customerid (when it is an account) as saved: the rules take the first there is. */
+  parentAccountId: string | null;
+  customerAccountId: string | null;
+}
+
+/**
+ * Reads for a step that needs more than its delivery (the solution count, the account's country column,
+ * the environment variables): the relay gives one to every step, through its own Dataverse application
+ * user. Undefined from a read means the record does not exist.
+ */
+export interface StepReader {
+  /** systemuserid of the relay's application user, when known: its own writes mirror Partner Center. */
+  readonly relayUserId: string | undefined;
+  /** The columns the admin's environment variables name: the deal value and the account's country code. */
+  columns(): Promise<{ dealValue: string; country: string }>;
+  savedDeal(opportunityId: string): Promise<SavedDeal | undefined>;
+  /** The value of the country column on the account. */
+  accountCountry(accountId: string): Promise<{ country: string | null } | undefined>;
+  contact(contactId: string): Promise<NonNullable<DealFacts["contact"]> | undefined>;
+  /** The ISO code of a transaction currency. */
+  currencyCode(currencyId: string): Promise<{ isoCode: string | null } | undefined>;
+}
+
 export interface StepModule {
   registration: StepRegistration;
-  handle(context: RemoteExecutionContext): StepDecision;
+  /** Pure where it can be; a step that needs data not in the delivery reads it through `reader`. */
+  handle(context: RemoteExecutionContext, reader?: StepReader): StepDecision | Promise<StepDecision>;
 }
 
 /** The step was sent a context for another message or table than it is registered for. */

@@ -8,6 +8,7 @@ import { DEFAULT_PORTS, DEMO_APPS, DEMO_TENANT_ID, DEMO_USERS, PARTNER_CENTER_RE
 import { createIdentitySandbox } from "./identity/server.ts";
 import { createPartnerCenterSandbox } from "./partner-center/server.ts";
 import { createDataverseSandbox } from "./dataverse/server.ts";
+import type { WebhookOptions } from "./dataverse/webhooks.ts";
 
 export interface SandboxEndpoints {
   relay: string | null;
@@ -46,6 +47,8 @@ export interface StartOptions {
   stateDir?: string;
   seed?: boolean;
   relayUrl?: string | null;
+  /** The Dataverse sandbox's webhook deliveries (tests: `syncFailureMessage: "body"` passes a step's refusal on). */
+  dataverseWebhooks?: WebhookOptions;
 }
 
 export async function startSandboxes(options: StartOptions): Promise<RunningSandboxes> {
@@ -88,6 +91,7 @@ export async function startSandboxes(options: StartOptions): Promise<RunningSand
     const dataverse = await createDataverseSandbox({
       baseUrl: dataverseUrl, tls, caPem: ca.certPem, stateDir: join(stateDir, "dataverse"),
       solutionDir: join(options.root, "Solution"), identity: identityOptions,
+      ...(options.dataverseWebhooks ? { webhooks: options.dataverseWebhooks } : {}),
     });
     await listen(dataverse, ports.dataverse);
 

@@ -9,7 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import fastifyPlugin from "fastify-plugin";
 import helmet from "@fastify/helmet";
 import underPressure from "@fastify/under-pressure";
-import type { StepModule } from "../../Plugins/step.ts";
+import type { StepModule, StepReader } from "../../Plugins/step.ts";
 import type { WebhookSignatureVerifier } from "./intake/webhook-signature.ts";
 import type { Logger } from "./logger.ts";
 import type { RelayMetrics } from "./metrics.ts";
@@ -18,6 +18,7 @@ import type { EventSource } from "./store/received-events.ts";
 import { healthRoutes, type ReadinessCheck } from "./routes/health.ts";
 import { partnerCenterWebhookRoutes } from "./routes/partner-center-webhook.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
+import { clientApiRoutes, type ClientApiServices } from "./routes/client-api.ts";
 import { StoreUnavailable, errorBody } from "./routes/schemas.ts";
 
 /** What the edge needs of the sync engine (Relay/src/sync/engine.ts): asking for a sync. */
@@ -32,8 +33,12 @@ export interface RelayServices {
   verifier: Pick<WebhookSignatureVerifier, "verify">;
   stepKey: string;
   steps: readonly StepModule[];
+  /** What steps may read beyond their delivery (the rules step); without it such a step fails. */
+  stepReader?: StepReader;
   metrics: RelayMetrics;
   checks: readonly ReadinessCheck[];
+  /** The card's and the form's API (routes/client-api.ts); absent: not served. */
+  clientApi?: ClientApiServices;
 }
 
 export interface AppOptions {
@@ -107,6 +112,9 @@ export async function buildApp(relayServices: RelayServices, options: AppOptions
     partnerCenterWebhookRoutes(routes, routes.relay);
     pluginRoutes(routes, routes.relay);
   });
+  // The client API in a context of its own: its CORS, sign-in check and OpenAPI description stay there.
+  const clientApi = relayServices.clientApi;
+  if (clientApi) await app.register(async (api) => clientApiRoutes(api, clientApi));
   await app.ready();
   return app;
 }

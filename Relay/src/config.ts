@@ -44,6 +44,15 @@ export interface RelayConfig {
   reconcileIntervalMs: number;
   workerConcurrency: number;
   logLevel: LogLevel;
+  /** The client API the card and the form scripts call with the seller's Entra ID token. */
+  clientApi: ClientApiConfig;
+}
+
+export interface ClientApiConfig {
+  /** The API's Application ID URI (api://…) or client id: the `aud` its tokens carry. Unset: the client API answers 503. */
+  audience: string | undefined;
+  /** Browser origins allowed to call it (CORS): the Dynamics 365 org URL's by default. */
+  allowedOrigins: string[];
 }
 
 /** One message per problem, each naming its variable. */
@@ -88,6 +97,8 @@ export const SETTINGS = [
   { env: "PCR_RECONCILE_INTERVAL", key: "reconcileInterval", what: "how often missed changes are looked for: 15m, 1h, 90s; 0 turns it off", default: "15m" },
   { env: "PCR_WORKER_CONCURRENCY", key: "workerConcurrency", what: "sync jobs run at once (1 to 32)", default: "4" },
   { env: "PCR_LOG_LEVEL", key: "logLevel", what: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
+  { env: "PCR_API_AUDIENCE", key: "apiAudience", what: "the client API's app registration (the card and form scripts sign in to it): its Application ID URI (api://…) or client id; unset: the client API is off" },
+  { env: "PCR_API_ALLOWED_ORIGINS", key: "apiAllowedOrigins", what: "browser origins allowed to call the client API (CORS), comma-separated; default: the origin of PCR_DATAVERSE_URL" },
 ] as const satisfies ReadonlyArray<{ env: string; key: string; what: string; default?: string; required?: boolean; secret?: boolean }>;
 
 type Setting = (typeof SETTINGS)[number];
@@ -234,6 +245,21 @@ const schema = z.object({
   PCR_WORKER_CONCURRENCY: z.string().trim().regex(/^\d+$/, { error: "PCR_WORKER_CONCURRENCY is not a whole number" }).transform(Number)
     .refine((n) => n >= 1 && n <= 32, { error: "PCR_WORKER_CONCURRENCY must be 1 to 32" }),
   PCR_LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS, { error: `PCR_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })),
+  PCR_API_AUDIENCE: z.string().trim().optional().transform((v) => v || undefined)
+    .refine((v) => v === undefined || GUID.test(v) || /^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/i.test(v), { error: "PCR_API_AUDIENCE is not an Application ID URI (api://… or https://…) or a client id (GUID)" }),
+  PCR_API_ALLOWED_ORIGINS: z.string().optional().transform((value, ctx) => {
+    const origins: string[] = [];
+    for (const part of (value ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
+      const origin = URL.canParse(part) ? new URL(part) : undefined;
+      const loopback = origin ? LOOPBACK.has(origin.hostname) : false;
+      if (!origin || (origin.protocol !== "https:" && !(origin.protocol === "http:" && loopback)) || origin.origin !== part.replace(/\/$/, "").toLowerCase()) {
+        ctx.addIssue({ code: "custom", message: `PCR_API_ALLOWED_ORIGINS holds '${part}', which is not an https origin such as https://contoso.crm4.dynamics.com` });
+        continue;
+      }
+      origins.push(origin.origin);
+    }
+    return origins;
+  }),
 }).superRefine((value, ctx) => {
   if (Boolean(value.PCR_TLS_CERT_FILE) !== Boolean(value.PCR_TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["PCR_TLS_KEY_FILE"], message: "PCR_TLS_CERT_FILE and PCR_TLS_KEY_FILE go together: set both or neither" });
@@ -324,6 +350,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     reconcileIntervalMs: v.PCR_RECONCILE_INTERVAL,
     workerConcurrency: v.PCR_WORKER_CONCURRENCY,
     logLevel: v.PCR_LOG_LEVEL,
+    clientApi: {
+      audience: v.PCR_API_AUDIENCE,
+      allowedOrigins: v.PCR_API_ALLOWED_ORIGINS.length ? v.PCR_API_ALLOWED_ORIGINS : [new URL(v.PCR_DATAVERSE_URL).origin],
+    },
   };
 }
 
@@ -347,6 +377,8 @@ export function describeConfig(config: RelayConfig): Record<string, unknown> {
     reconcileIntervalMs: config.reconcileIntervalMs,
     workerConcurrency: config.workerConcurrency,
     logLevel: config.logLevel,
+    apiAudience: config.clientApi.audience ?? "none (client API off)",
+    apiAllowedOrigins: config.clientApi.allowedOrigins,
   };
 }
 
@@ -417,5 +449,7 @@ export function sandboxConfig(endpointsFile: string, options: SandboxConfigOptio
     reconcileIntervalMs: options.reconcileIntervalMs ?? 15 * 60_000,
     workerConcurrency: options.workerConcurrency ?? 4,
     logLevel: options.logLevel ?? "info",
+    // The card app exposes the client API in the demo tenant (api://<card client id>); Dynamics is the Dataverse sandbox's origin.
+    clientApi: { audience: `api://${DEMO_APPS.card.clientId}`, allowedOrigins: [new URL(endpoints.dataverse).origin] },
   };
 }

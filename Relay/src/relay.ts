@@ -12,6 +12,10 @@ import { buildApp } from "./app.ts";
 import { createSyncEngine, type SyncDependencies, type SyncEngine } from "./sync/engine.ts";
 import { startReconciler } from "./sync/reconciler.ts";
 import { startWorker } from "./sync/worker.ts";
+import { DataverseSide } from "./sync/dataverse-side.ts";
+import { createStepReader } from "./sync/step-reader.ts";
+import { UserTokenVerifier } from "./client-api/auth.ts";
+import type { ClientApiServices } from "./routes/client-api.ts";
 import type { RelayConfig } from "./config.ts";
 import { describeConfig } from "./config.ts";
 import { DataverseTokenProvider } from "./auth/dataverse-token.ts";
@@ -206,8 +210,20 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
     const engine = sync.createSyncEngine(deps);
 
     const verifier = new WebhookSignatureVerifier({ policy: config.signature, certificates: new CertificateCache({ agent: clients.partnerCenterAgent }) });
+    // Steps and the client API read Dataverse as the engine does; the client API checks sellers' tokens against the tenant's keys.
+    const dv = new DataverseSide(clients.dataverse, clients.settings);
+    const identityAgent = createAgent({ ...(config.extraCaPem ? { extraCaPem: config.extraCaPem } : {}), connections: 2 });
+    stops.push(() => identityAgent.close());
+    const clientApi: ClientApiServices = {
+      tenantId: config.tenantKey, db: clients.db, engine, dataverse: clients.dataverse, dv, partnerCenter: clients.partnerCenter,
+      allowedOrigins: config.clientApi.allowedOrigins,
+      tokens: config.clientApi.audience
+        ? new UserTokenVerifier({ authorityHost: config.entra.authorityHost, tenant: config.entra.tenantId, audience: config.clientApi.audience, agent: identityAgent })
+        : undefined,
+    };
     const app = await buildApp({
       tenantId: config.tenantKey, db: clients.db, engine, verifier, stepKey: config.stepKey, steps: options.steps ?? STEPS, metrics,
+      stepReader: createStepReader(dv, userId), clientApi,
       checks: [
         { name: "database", check: async () => void (await clients.db.query("SELECT 1")) },
         {

@@ -1,7 +1,7 @@
 // What the form library says, in en-US (1033) and nl-NL (1043). Readiness problems are not here: they
 // come from Core/messages.ts, so the card, the form and the relay describe a problem one way. The
 // wording follows the card's resx strings where both say the same thing.
-import type { Language } from "../../Core/messages.ts";
+import { VISIBILITY_LOCKED, type Language } from "../../Core/messages.ts";
 import type { SyncErrorKind } from "../../PcfControls/PartnerCenterCard/services/syncError.ts";
 
 type Text = Record<Language, string>;
@@ -36,10 +36,8 @@ export const Texts = {
   },
   visibilityConfirmOk: { 1033: "Make visible", 1043: "Zichtbaar maken" },
   cancel: { 1033: "Cancel", 1043: "Annuleren" },
-  visibilityLocked: {
-    1033: "Once visible to Microsoft sellers, a referral stays visible: Referral Visibility cannot be turned off.",
-    1043: "Een verwijzing die zichtbaar is voor verkopers van Microsoft, blijft zichtbaar: Zichtbaarheid van verwijzing kan niet worden uitgezet.",
-  },
+  /** Core/messages.ts: the rules step refuses the same change with the same words. */
+  visibilityLocked: VISIBILITY_LOCKED,
 
   // Commands.
   openNoLink: { 1033: "The referral link appears once the deal is in Partner Center.", 1043: "De verwijzingskoppeling verschijnt zodra de deal in Partner Center staat." },

@@ -2,10 +2,11 @@
 // delivery (header x-pcr-step-key from the endpoint's HttpHeader auth, or `?code=` from WebhookKey auth)
 // and is compared in constant time before anything else: wrong or missing is 401 with a log line, and
 // step names are not revealed to callers without it (unknown step: 404 after the key). The body is a
-// RemoteExecutionContext: decoded, recorded (before answering), then the step module's pure handler
-// decides. Asynchronous steps request syncs and answer 200 at once; synchronous steps answer 200 to let
-// the save go on, or 422 with the message to stop it (Dataverse rolls the operation back and the seller
-// sees the failure). A store or queue failure is 503: Dataverse retries an asynchronous step once.
+// RemoteExecutionContext: decoded, recorded (before answering), then the step module's handler decides
+// (pure, or reading what the delivery lacks through the relay's step reader). Asynchronous steps request
+// syncs and answer 200 at once; synchronous steps answer 200 to let the save go on, or 422 with the
+// message to stop it (Dataverse rolls the operation back and the seller sees the failure). A store or
+// queue failure is 503: Dataverse retries an asynchronous step once.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { FastifyInstance } from "fastify";
@@ -43,7 +44,7 @@ function oneHeader(value: string | string[] | undefined): string | undefined {
 }
 
 export function pluginRoutes(app: FastifyInstance, services: RelayServices): void {
-  const { metrics, db, tenantId, engine, stepKey, steps } = services;
+  const { metrics, db, tenantId, engine, stepKey, steps, stepReader } = services;
   const refuse = (reason: string) => metrics.webhookRefused("dataverse", reason);
 
   app.post<{ Params: z.infer<typeof Params>; Querystring: z.infer<typeof Query> }>(`${PLUGINS_PATH}/:step`, {
@@ -85,7 +86,7 @@ export function pluginRoutes(app: FastifyInstance, services: RelayServices): voi
     let decision: StepDecision | undefined;
     let failure: unknown;
     try {
-      decision = step.handle(context);
+      decision = await step.handle(context, stepReader);
     } catch (error) {
       failure = error;
     }

@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { request } from "undici";
-import { freePorts, startSandboxes, type RunningSandboxes } from "../../../Sandbox/start.ts";
+import { freePorts, startSandboxes, type RunningSandboxes, type StartOptions as StartSandboxOptions } from "../../../Sandbox/start.ts";
 import { sandboxConfig, type RelayConfig, type SandboxConfigOptions } from "../../src/config.ts";
 import { createLogger, type Logger } from "../../src/logger.ts";
 import { startRelay, type RunningRelay, type StartOptions } from "../../src/relay.ts";
@@ -53,10 +53,10 @@ export interface Sandboxes {
   close(): Promise<void>;
 }
 
-export async function startSandboxesForRelay(): Promise<Sandboxes> {
+export async function startSandboxesForRelay(options: Pick<StartSandboxOptions, "dataverseWebhooks"> = {}): Promise<Sandboxes> {
   const stateDir = mkdtempSync(join(tmpdir(), "pcr-relay-edge-"));
   const [identity, partnerCenter, dataverse] = await freePorts(3);
-  const running = await startSandboxes({ root: repoRoot, stateDir, ports: { identity: identity!, partnerCenter: partnerCenter!, dataverse: dataverse! } });
+  const running = await startSandboxes({ root: repoRoot, stateDir, ports: { identity: identity!, partnerCenter: partnerCenter!, dataverse: dataverse! }, ...options });
   const tlsDir = dirname(running.endpoints.caFile);
   const caPem = readFileSync(running.endpoints.caFile, "utf8");
   const agent = createAgent({ extraCaPem: caPem });

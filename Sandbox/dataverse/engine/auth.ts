@@ -53,6 +53,8 @@ export class Authenticator {
       userId: String(user.systemuserid),
       initiatingUserId: String(initiating.systemuserid),
       businessUnitId: bu,
+      // Interactive users read at business-unit depth; application users (4) and administrative ones (1) everywhere.
+      ...(user.accessmode === 1 || user.accessmode === 4 ? {} : { readScope: "businessUnit" as const }),
       ...(typeof user.azureactivedirectoryobjectid === "string" ? { aadObjectId: user.azureactivedirectoryobjectid } : {}),
       ...(typeof initiating.azureactivedirectoryobjectid === "string" ? { initiatingAadObjectId: initiating.azureactivedirectoryobjectid } : {}),
     };

@@ -22,6 +22,11 @@ export interface Caller {
   initiatingUserId: string;
   initiatingAadObjectId?: string;
   businessUnitId: string;
+  /**
+   * How far the caller reads user-owned rows: interactive users only those owned in their own business
+   * unit (a Business Unit read privilege); application users and SYSTEM everything (absent).
+   */
+  readScope?: "businessUnit";
 }
 
 export interface StepInvoker {
@@ -122,6 +127,19 @@ export class Engine {
 
   rows(table: string): Row[] {
     return this.store.all(table);
+  }
+
+  /** The business unit of a user (the owner of a row owns it in that unit). */
+  businessUnitOf(owner: EntityRef): EntityRef | undefined {
+    if (owner.logicalName !== "systemuser") return undefined;
+    const unit = this.store.get("systemuser", owner.id)?.businessunitid;
+    return isRef(unit) ? { id: unit.id, logicalName: "businessunit" } : undefined;
+  }
+
+  /** Whether the caller may read the row: a user-owned row owned in another business unit is not for a business-unit reader. */
+  canRead(caller: Caller, table: TableDef, row: Row): boolean {
+    if (caller.readScope !== "businessUnit" || table.ownership !== "UserOwned") return true;
+    return !isRef(row.owningbusinessunit) || row.owningbusinessunit.id === caller.businessUnitId;
   }
 
   /** Rows of `table` whose lookup `column` points at `id`. */
@@ -391,6 +409,7 @@ export class Engine {
     if (isRef(row.ownerid) && def.columns.has("owninguser")) {
       row.owninguser = row.ownerid.logicalName === "systemuser" ? row.ownerid : null;
       row.owningteam = row.ownerid.logicalName === "team" ? row.ownerid : null;
+      row.owningbusinessunit = this.businessUnitOf(row.ownerid) ?? row.owningbusinessunit ?? null;
     }
     row.versionnumber = this.store.nextVersion();
     return this.computed(def, row);
@@ -469,6 +488,7 @@ export class Engine {
     if (isRef(values.ownerid) && table.columns.has("owninguser")) {
       after.owninguser = values.ownerid.logicalName === "systemuser" ? values.ownerid : null;
       after.owningteam = values.ownerid.logicalName === "team" ? values.ownerid : null;
+      after.owningbusinessunit = this.businessUnitOf(values.ownerid) ?? after.owningbusinessunit ?? null;
     }
     const named = [...new Set([...input.named, ...Object.keys(state)])];
     const targetColumns = [...named, "modifiedon", "modifiedby", "modifiedonbehalfby"];

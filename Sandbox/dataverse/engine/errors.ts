@@ -27,6 +27,8 @@ export const ErrorCodes = {
   CannotDeleteDueToAssociation: "0x80040227",
   /** A plug-in (here: a synchronous webhook step) cancelled the operation. */
   IsvAborted: "0x80040265",
+  /** The caller may not read (or write) this record: SecLib::AccessCheckEx. */
+  AccessDenied: "0x80048306",
   UserNotInOrganization: "0x80072560",
   NotSupported: "0x80040220",
   Unexpected: "0x80040216",
@@ -39,6 +41,13 @@ export const odataError = (message: string, status = 400): DataverseError => new
 
 export function notFound(table: string, id: string): DataverseError {
   return new DataverseError(404, ErrorCodes.ObjectDoesNotExist, `${table} With Id = ${id} Does Not Exist`);
+}
+
+/** The record is outside what the caller may read (Dataverse's AccessCheckEx failure, answered 403). */
+export function accessDenied(table: { logicalName: string; objectTypeCode: number }, row: Record<string, unknown>, id: string, userId: string): DataverseError {
+  const ref = (value: unknown): string => (typeof value === "object" && value !== null && "id" in value ? String((value as { id: unknown }).id) : "");
+  return new DataverseError(403, ErrorCodes.AccessDenied,
+    `SecLib::AccessCheckEx failed. Returned hr = -2147187962, ObjectID: ${id}, OwnerId: ${ref(row.ownerid)}, OwnerIdType: 8 and CallingUser: ${userId}. ObjectTypeCode: ${table.objectTypeCode}, objectBusinessUnitId: ${ref(row.owningbusinessunit)}, AccessRights: ReadAccess `);
 }
 
 export function segmentNotFound(segment: string): DataverseError {

@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import type { TableDef, ColumnDef } from "./metadata.ts";
 import { stableId } from "./metadata.ts";
-import { DataverseError, ErrorCodes, badRequest, errorBody, notFound, odataError, segmentNotFound, unknownProperty } from "./errors.ts";
+import { DataverseError, ErrorCodes, accessDenied, badRequest, errorBody, notFound, odataError, segmentNotFound, unknownProperty } from "./errors.ts";
 import type { Caller, Engine, Operation } from "./engine.ts";
 import { sortRows, type QueryOptions } from "./query.ts";
 import { annotationFilter, etagOf, serializeRow, type SerializeContext } from "./serialize.ts";
@@ -175,9 +175,9 @@ export class WebApi {
     const table = this.engine.tableBySet(segment.name);
     if (!table) throw segmentNotFound(segment.name);
     if (segment.key === undefined) {
-      if (segment.rest === "$count" && method === "GET") return { status: 200, headers: { "odata-version": "4.0", "content-type": "text/plain" }, body: String(Math.min(this.engine.rows(table.logicalName).length, MAX_COUNT)) };
+      if (segment.rest === "$count" && method === "GET") return { status: 200, headers: { "odata-version": "4.0", "content-type": "text/plain" }, body: String(Math.min(this.readable(request, table, this.engine.rows(table.logicalName)).length, MAX_COUNT)) };
       if (segment.rest) throw segmentNotFound(segment.rest);
-      if (method === "GET") return this.list(table, this.engine.rows(table.logicalName), query, prefer, `${table.entitySetName}`, url);
+      if (method === "GET") return this.list(table, this.readable(request, table, this.engine.rows(table.logicalName)), query, prefer, `${table.entitySetName}`, url);
       if (method === "POST") return this.create(request, table, query, prefer);
       throw this.methodNotAllowed(method, table.entitySetName);
     }
@@ -230,9 +230,21 @@ export class WebApi {
 
   // ------------------------------------------------------------ reads
 
+  /** The rows the caller may read (interactive users: those owned in their business unit). */
+  private readable(request: ApiRequest, table: TableDef, rows: Row[]): Row[] {
+    return rows.filter((row) => this.engine.canRead(request.caller, table, row));
+  }
+
+  /** The row, or 403 when the caller may not read it. */
+  private readableRow(request: ApiRequest, table: TableDef, id: string): Row {
+    const row = this.engine.get(table.logicalName, id)!;
+    if (!this.engine.canRead(request.caller, table, row)) throw accessDenied(table, row, id, request.caller.userId);
+    return row;
+  }
+
   private retrieve(request: ApiRequest, table: TableDef, id: string, query: Map<string, string>, prefer: Prefer): ApiResponse {
     const options = this.engine.compiler.parse(table, query);
-    const row = this.engine.get(table.logicalName, id)!;
+    const row = this.readableRow(request, table, id);
     const etag = etagOf(row);
     const ifNoneMatch = request.headers["if-none-match"];
     if (ifNoneMatch && ifNoneMatch !== "null" && !options.expand.length && !prefer.annotations && (ifNoneMatch === etag || ifNoneMatch === "*")) {
@@ -299,17 +311,18 @@ export class WebApi {
     if (nav && method === "GET") {
       if (nav.kind === "collection") {
         const target = this.engine.meta.table(nav.referencingTable);
-        const rows = this.engine.relatedRows(nav.referencingTable, nav.referencingAttribute, id);
+        this.readableRow(request, table, id);
+        const rows = this.readable(request, target, this.engine.relatedRows(nav.referencingTable, nav.referencingAttribute, id));
         return this.list(target, rows, query, prefer, `${target.entitySetName}`, url);
       }
-      const ref = this.engine.get(table.logicalName, id)![nav.referencingAttribute];
+      const ref = this.readableRow(request, table, id)[nav.referencingAttribute];
       if (!isRef(ref)) return this.noContent();
       return this.retrieve(request, this.engine.meta.table(ref.logicalName), ref.id, query, prefer);
     }
     const column = table.columns.get(rest) ?? (/^_(.+)_value$/.test(rest) ? table.columns.get(rest.slice(1, -6)) : undefined);
     if (!column || !column.validForRead) throw unknownProperty(table.logicalName, rest);
     if (method === "GET") {
-      const value = this.engine.get(table.logicalName, id)![column.logicalName];
+      const value = this.readableRow(request, table, id)[column.logicalName];
       if (value === null || value === undefined) return this.noContent();
       return this.json(200, { "@odata.context": `${this.apiRoot}/$metadata#${table.entitySetName}(${id})/${rest}`, value: isRef(value) ? value.id : value });
     }

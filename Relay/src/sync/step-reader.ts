@@ -1,0 +1,50 @@
+// The reader the relay gives its Dataverse steps (Plugins/step.ts StepReader): what a synchronous step
+// needs that its delivery does not carry, read through the relay's application user the way the sync
+// engine reads it (DataverseSide: the opportunity with its account, contact, currency and solutions, and
+// the environment variables, in one $batch).
+import type { SavedDeal, StepReader } from "../../../Plugins/step.ts";
+import { Opportunity } from "../../../Core/generated/schema.ts";
+import type { Row } from "../clients/dataverse.ts";
+import { AccountTable, ContactTable, CurrencyTable, OpportunityTable } from "./dataverse-columns.ts";
+import { mappedColumns, type DataverseSide } from "./dataverse-side.ts";
+
+const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value : null);
+
+function accountIdOf(value: unknown): string | null {
+  if (!value || typeof value !== "object") return null;
+  return text((value as Row)[AccountTable.id])?.toLowerCase() ?? null;
+}
+
+export function createStepReader(dv: DataverseSide, relayUserId: string | undefined): StepReader {
+  const client = dv.client;
+  return {
+    relayUserId,
+    async columns() {
+      return mappedColumns(await dv.settings());
+    },
+    async savedDeal(opportunityId): Promise<SavedDeal | undefined> {
+      const record = await dv.readOpportunity(opportunityId);
+      if (!record) return undefined;
+      return {
+        facts: record.facts,
+        sync: record.sync,
+        visible: record.row[Opportunity.columns.referralVisibility] === true,
+        parentAccountId: accountIdOf(record.row[OpportunityTable.parentAccount]),
+        customerAccountId: accountIdOf(record.row[OpportunityTable.customerAccount]),
+      };
+    },
+    async accountCountry(accountId) {
+      const { country } = mappedColumns(await dv.settings());
+      const row = await client.retrieve(AccountTable.entitySet, accountId, { select: [AccountTable.id, country], formattedValues: false });
+      return row ? { country: text(row[country]) } : undefined;
+    },
+    async contact(contactId) {
+      const row = await client.retrieve(ContactTable.entitySet, contactId, { select: [ContactTable.email, ContactTable.firstName, ContactTable.lastName], formattedValues: false });
+      return row ? { email: text(row[ContactTable.email]), firstName: text(row[ContactTable.firstName]), lastName: text(row[ContactTable.lastName]) } : undefined;
+    },
+    async currencyCode(currencyId) {
+      const row = await client.retrieve(CurrencyTable.entitySet, currencyId, { select: [CurrencyTable.isoCode], formattedValues: false });
+      return row ? { isoCode: text(row[CurrencyTable.isoCode]) } : undefined;
+    },
+  };
+}
