@@ -75,8 +75,10 @@ async function readJson(response: Response): Promise<Record<string, unknown>> {
 async function httpFailure(response: Response): Promise<RelayError> {
   let detail = "";
   try {
+    // The relay answers { error: { code, message } }; a plain { message } or { error: "…" } is read too.
     const body = (await response.json()) as { message?: unknown; error?: unknown };
-    const message = body.message ?? body.error;
+    const nested = body.error && typeof body.error === "object" ? (body.error as { message?: unknown }).message : undefined;
+    const message = nested ?? body.message ?? body.error;
     if (typeof message === "string") detail = message;
   } catch {
     // no JSON body: the status says enough
