@@ -141,8 +141,8 @@ describe("relay client", () => {
     expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), createRelayFake({ startStatus: 503 }).fetch))).toEqual({ kind: "http", status: 503, message: "The relay could not queue the run" });
     expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), createRelayFake({ startStatus: 401 }).fetch))).toMatchObject({ kind: "signIn" });
     // The relay's own error body is { error: { code, message } }: the card shows its message.
-    const relayError = async (): Promise<Response> => ({ ok: false, status: 403, json: () => Promise.resolve({ error: { code: "forbidden", message: "You cannot read this opportunity in Dynamics 365." } }) }) as unknown as Response;
-    expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), relayError))).toEqual({ kind: "http", status: 403, message: "You cannot read this opportunity in Dynamics 365." });
+    const relayError = async (): Promise<Response> => ({ ok: false, status: 500, json: () => Promise.resolve({ error: { code: "internal", message: "The relay could not reach Dataverse; try again in a minute." } }) }) as unknown as Response;
+    expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), relayError))).toEqual({ kind: "http", status: 500, message: "The relay could not reach Dataverse; try again in a minute." });
     const notJson = async (): Promise<Response> => ({ ok: true, status: 202, json: () => Promise.reject(new SyntaxError("x")) }) as unknown as Response;
     expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), notJson))).toMatchObject({ kind: "badAnswer" });
     expect(await failureOf(createRelayClient(RELAY_URL, () => Promise.resolve("t"), createRelayFake({ states: ["running"] }).fetch))).toMatchObject({ kind: "timeout" });
