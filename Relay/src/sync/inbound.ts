@@ -70,6 +70,11 @@ export function recordTypeFor(referral: Referral, coSellOnly: boolean): { type: 
   return { type: "opportunity" };
 }
 
+/** The company as the account match compares it (Dataverse compares names case-insensitively). */
+function customerKey(name: string | undefined): string {
+  return (name ?? "").trim().toLowerCase() || "unknown customer";
+}
+
 async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: SyncJob): Promise<SyncOutcome> {
   const { deps } = ctx;
   const referral = got.referral;
@@ -83,9 +88,13 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
     return { state: "skipped", direction: "inbound", message: `Referral ${referral.id} was not brought into Dynamics 365: ${decision.skip}.` };
   }
   const type = decision.type;
-  const account = await ctx.dv.matchOrCreateAccount(referral.customerProfile, settings);
+  // Referrals for one customer often arrive together (a co-sell invitation and a lead, a burst after an
+  // outage): matching and creating are one at a time per company and per e-mail address, so the second
+  // finds the account and contact the first created instead of making its own. (Within this process;
+  // relays sharing one store can still race.)
+  const account = await ctx.locks.run(`account:${customerKey(referral.customerProfile?.name)}`, () => ctx.dv.matchOrCreateAccount(referral.customerProfile, settings));
   const member = referral.customerProfile?.team?.[0];
-  const contact = await ctx.dv.matchOrCreateContact(member, account.id);
+  const contact = await ctx.locks.run(`contact:${(member?.email ?? "").trim().toLowerCase() || account.id}`, () => ctx.dv.matchOrCreateContact(member, account.id));
   const currencyId = referral.details?.currency ? await ctx.dv.currencyId(referral.details.currency) : undefined;
   const c = type === "opportunity" ? Opportunity.columns : Lead.columns;
   const at = ctx.now();

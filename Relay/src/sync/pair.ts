@@ -177,10 +177,14 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
     const referral = got.referral;
     const pcFields = fieldsFromReferral(referral);
     // The base: the last synced fields; none yet for a referral just created from this record (Dynamics
-    // is right); a record found by its identifier without a link takes Partner Center's values.
+    // is right), nor for one a share created and linked before it was interrupted (the link has the
+    // referral but no base yet: the referral holds what the record held then, so Dynamics is right too,
+    // and a seller's edit made meanwhile is sent, not reverted); a record found by its identifier without
+    // a link takes Partner Center's values.
     let base: SyncedFields | null = link?.baseFields ?? null;
     const dynamics = recordFields(record, base ?? pcFields);
-    if (!base && !options.created) base = dynamics;
+    const shareInterrupted = link?.referralId === options.referralId && link.baseFields === null;
+    if (!base && !options.created && !shareInterrupted) base = dynamics;
     const merge = mergeFields(base, dynamics, pcFields);
     const notes: string[] = [];
 

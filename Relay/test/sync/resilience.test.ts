@@ -96,6 +96,21 @@ describe.each(BOTH_DATABASES)("resilience on %s", (_name, open) => {
     expect(String((await opportunity(h, deal.opportunityId))[Opportunity.columns.audit])).toMatch(/Found referral .* which an earlier attempt created/);
   });
 
+  test("a seller's edit made after a share died half-way is sent to Partner Center, not replaced by the referral's older value", async () => {
+    const deal = await sellerOpportunity(h, { dealValue: 120000 });
+    // The relay dies after creating the referral and linking it (no base fields yet), before its write-back …
+    const dying = createSyncEngine({ ...relay.deps, dataverse: h.dying() });
+    expect(await dying.run({ tenantId: TENANT, subject: `opportunity:${deal.opportunityId}`, runId: randomUUID(), reason: "test" })).toMatchObject({ state: "failed", retryable: true });
+    expect((await partnerReferralsFor(h, deal.opportunityId))[0]!.details.dealValue).toBe(120000);
+    // … the seller raises the value meanwhile, and the next run (the same job retried, or the step's) finishes the share.
+    await h.seller.update("opportunities", deal.opportunityId, { estimatedvalue: 150000 });
+    expect((await syncThroughQueue(relay, `opportunity:${deal.opportunityId}`, "Update of opportunity")).state).toBe("succeeded");
+    expect((await opportunity(h, deal.opportunityId)).estimatedvalue).toBe(150000);
+    const referrals = await partnerReferralsFor(h, deal.opportunityId);
+    expect(referrals).toHaveLength(1);
+    expect(referrals[0]!.details.dealValue).toBe(150000);
+  });
+
   test("an incoming referral whose run died after creating the opportunity converges on retry without a second one", async () => {
     const { referral, name } = await incoming(h);
     await accept(h, referral.id);
