@@ -105,3 +105,13 @@ export function isMicrosoftQualifiedLead(referral: Pick<Referral, "type" | "qual
     && (referral.qualification === "SalesQualified" || referral.qualification === "MarketingQualified")
     && referral.inviteContext?.invitedBy?.organizationId === "msft";
 }
+
+/** Who sent an incoming referral, for the lead's "Sent by": the organisation and, when named, its first team member. */
+export function senderOf(referral: Pick<Referral, "inviteContext" | "team">): string | null {
+  const invitedBy = referral.inviteContext?.invitedBy;
+  const organization = invitedBy?.organizationName?.trim() || (invitedBy?.organizationId === "msft" ? "Microsoft" : invitedBy?.organizationId?.trim() || "");
+  const member = referral.team?.[0];
+  const person = member ? [`${member.firstName ?? ""} ${member.lastName ?? ""}`.trim(), member.email?.trim()].filter(Boolean).join(", ") : "";
+  const text = organization && person ? `${organization} (${person})` : organization || person;
+  return text ? text.slice(0, 200) : null;
+}

@@ -5,10 +5,15 @@ import * as opportunityUpdate from "./steps/opportunity-update.ts";
 import * as opportunityRules from "./steps/opportunity-rules.ts";
 import * as solutionCreate from "./steps/solution-create.ts";
 import * as solutionDelete from "./steps/solution-delete.ts";
+import * as leadUpdate from "./steps/lead-update.ts";
+import * as leadQualify from "./steps/lead-qualify.ts";
+import * as leadQualifyRules from "./steps/lead-qualify-rules.ts";
+import { loseStep, winStep } from "./steps/opportunity-close.ts";
 import type { StepModule } from "./step.ts";
 
 export const STEPS: readonly StepModule[] = [
   opportunityCreate, opportunityUpdate, opportunityRules.createStep, opportunityRules.updateStep, solutionCreate, solutionDelete,
+  winStep, loseStep, leadUpdate, leadQualify, leadQualifyRules.step,
 ];
 
 export function findStep(name: string): StepModule | undefined {

@@ -3,6 +3,7 @@
 // (StepReader). The relay hosts the modules: `relay init` registers them, `POST /plugins/:step` decodes
 // the body and acts on the decision.
 import type { DealFacts } from "../Core/readiness.ts";
+import type { ReferralState } from "../Core/lifecycle.ts";
 import type { RemoteExecutionContext } from "./context.ts";
 
 /** 10 PreValidation, 20 PreOperation (both run inside the save, synchronously), 40 PostOperation. */
@@ -71,6 +72,21 @@ export interface StepReader {
   contact(contactId: string): Promise<NonNullable<DealFacts["contact"]> | undefined>;
   /** The ISO code of a transaction currency. */
   currencyCode(currencyId: string): Promise<{ isoCode: string | null } | undefined>;
+  /** A lead as the qualify rules read it. */
+  lead(leadId: string): Promise<SavedLead | undefined>;
+  /** The referral's state in Partner Center now (undefined: Partner Center has no such referral). */
+  referral(referralId: string): Promise<ReferralState | undefined>;
+}
+
+/** What the qualify rules need of a saved lead. */
+export interface SavedLead {
+  sync: boolean;
+  referralId: string | null;
+  estimatedRevenue: number | null;
+  estimatedCloseDate: string | null;
+  respondBy: string | null;
+  /** 0 open, 1 qualified, 2 disqualified. */
+  statecode: number;
 }
 
 export interface StepModule {

@@ -101,6 +101,7 @@ export const PartnerCenterSyncStatus = {
   Pending: 613750001,
   Synced: 613750002,
   Failed: 613750003,
+  ClosedInPartnerCenter: 613750004,
 } as const;
 export type PartnerCenterSyncStatus = (typeof PartnerCenterSyncStatus)[keyof typeof PartnerCenterSyncStatus];
 export const PartnerCenterSyncStatusOptions = [
@@ -108,6 +109,7 @@ export const PartnerCenterSyncStatusOptions = [
   { key: "Pending", value: 613750001, externalValue: "Pending", label: { "1033": "Pending", "1043": "In behandeling" } },
   { key: "Synced", value: 613750002, externalValue: "Synced", label: { "1033": "Synced", "1043": "Gesynchroniseerd" } },
   { key: "Failed", value: 613750003, externalValue: "Failed", label: { "1033": "Failed", "1043": "Mislukt" } },
+  { key: "ClosedInPartnerCenter", value: 613750004, externalValue: "ClosedInPartnerCenter", label: { "1033": "Closed in Partner Center", "1043": "Gesloten in Partner Center" } },
 ] as const;
 
 /** Lead (system table; the solution adds columns). */
@@ -125,6 +127,7 @@ export const Lead = {
     lastSyncError: "pcr_lastsyncerror",
     helpRequested: "pcr_helprequested",
     respondBy: "pcr_respondby",
+    sentBy: "pcr_sentby",
     referralStatus: "pcr_referralstatus",
     referralSubstatus: "pcr_referralsubstatus",
   },

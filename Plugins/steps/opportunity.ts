@@ -19,6 +19,8 @@ export const STANDARD_MAPPED_COLUMNS = [
 /** Every column whose change may change the referral: standard mapped columns and the solution's own. */
 export const MAPPED_COLUMNS: readonly string[] = [
   ...STANDARD_MAPPED_COLUMNS, c.syncWithPartnerCenter, c.helpRequested, c.referralVisibility,
+  // Reopening a closed opportunity (its referral stays closed: the relay says so on the record).
+  "statecode",
 ];
 
 /** What the handler needs beyond the changed columns: whether the deal is (or was) shared. */

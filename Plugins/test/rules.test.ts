@@ -47,6 +47,12 @@ function reader(saved: Omit<Partial<SavedDeal>, "facts"> & { facts?: Partial<Dea
       reads.push("columns");
       return { dealValue: options.dealValue ?? "estimatedvalue", country: "address1_country" };
     },
+    async lead() {
+      return undefined;
+    },
+    async referral() {
+      return undefined;
+    },
     async savedDeal(id) {
       reads.push(`deal ${id}`);
       return { sync: true, visible: false, parentAccountId: ACCOUNT, customerAccountId: ACCOUNT, ...saved, facts: { ...READY, ...saved.facts } };

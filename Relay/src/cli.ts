@@ -28,6 +28,7 @@ import { startQueue } from "./queue.ts";
 import { SYNC_MODULES, openApiClients, openClients, relayUserId, startRelay, type RelayClients, type StartOptions, type SyncModules } from "./relay.ts";
 import { openDatabase } from "./store/database.ts";
 import { getRun, listRuns, type Run } from "./store/runs.ts";
+import { listExpiringLinks } from "./sync/links.ts";
 import { Lead, Opportunity } from "../../Core/generated/schema.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -295,6 +296,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         if (options.json) io.stdout(JSON.stringify(runs, null, 2));
         else if (runs.length === 0) io.stdout(options.failed ? "No failed runs." : "No runs yet.");
         else for (const run of runs) io.stdout(runLine(run));
+        // Nothing expires unseen: referrals waiting for an answer that Partner Center closes within 3 days.
+        const expiring = options.failed || options.json ? [] : await listExpiringLinks(db, cfg.tenantKey, new Date(Date.now() + 3 * 24 * 3600_000));
+        if (expiring.length) {
+          io.stdout("");
+          io.stdout(`Referrals that expire within 3 days unless someone answers them (qualify the lead to accept, disqualify it to decline):`);
+          for (const e of expiring) io.stdout(`  ${e.respondBy.toISOString().replace("T", " ").slice(0, 16)} UTC  referral ${e.referralId}  ${e.recordType} ${e.recordId}`);
+        }
       } finally {
         await db.close();
       }

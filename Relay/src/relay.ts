@@ -223,7 +223,7 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
     };
     const app = await buildApp({
       tenantId: config.tenantKey, db: clients.db, engine, verifier, stepKey: config.stepKey, steps: options.steps ?? STEPS, metrics,
-      stepReader: createStepReader(dv, userId), clientApi,
+      stepReader: createStepReader(dv, userId, clients.partnerCenter), clientApi,
       checks: [
         { name: "database", check: async () => void (await clients.db.query("SELECT 1")) },
         {

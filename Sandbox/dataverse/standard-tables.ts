@@ -146,6 +146,7 @@ export const STANDARD_TABLES: StandardTable[] = [
       parentcontactid: lookup("contact", "lead_parent_contact"),
       customerid: polymorphic("Customer", { account: "lead_customer_accounts", contact: "lead_customer_contacts" },
         { account: "customerid_account", contact: "customerid_contact" }),
+      qualificationcomments: memo(2000),
       qualifyingopportunityid: lookup("opportunity", "lead_qualifying_opportunity"),
       transactioncurrencyid: currency("lead", "Lead"),
       statecode: state([[0, "Open"], [1, "Qualified"], [2, "Disqualified"]]),

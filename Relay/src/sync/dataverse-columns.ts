@@ -12,6 +12,7 @@ export const OpportunityTable = {
   estimatedCloseDate: "estimatedclosedate",
   statecode: "statecode",
   statuscode: "statuscode",
+  actualValue: "actualvalue",
   modifiedBy: "_modifiedby_value",
   parentAccount: "parentaccountid",
   customerAccount: "customerid_account",
@@ -54,6 +55,11 @@ export const LeadTable = {
   estimatedAmount: "estimatedamount",
   estimatedCloseDate: "estimatedclosedate",
   statecode: "statecode",
+  statuscode: "statuscode",
+  /** The opportunity a qualify created (read as its value). */
+  qualifyingOpportunity: "_qualifyingopportunityid_value",
+  /** The seller's note when qualifying or disqualifying. */
+  qualificationComments: "qualificationcomments",
   modifiedBy: "_modifiedby_value",
   currency: "transactioncurrencyid",
   bind: { parentAccount: "parentaccountid", parentContact: "parentcontactid", currency: "transactioncurrencyid" },
@@ -61,6 +67,20 @@ export const LeadTable = {
 
 /** lead.statecode */
 export const LeadState = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
+/** lead.statuscode of a disqualified lead, and the words Partner Center's statusReason gets for each. */
+export const LeadDisqualifiedStatus = { Lost: 4, CannotContact: 5, NoLongerInterested: 6, Canceled: 7 } as const;
+export const LEAD_DISQUALIFY_REASONS: Readonly<Record<number, string>> = { 4: "Lost", 5: "Cannot contact", 6: "No longer interested", 7: "Canceled" };
+/** opportunity.statuscode of a lost opportunity, in Partner Center's words. */
+export const OPPORTUNITY_LOSS_REASONS: Readonly<Record<number, string>> = { 4: "Canceled", 5: "Out-sold" };
+
+export const OpportunityCloseTable = {
+  entitySet: "opportunitycloses",
+  description: "description",
+  subject: "subject",
+  actualRevenue: "actualrevenue",
+  opportunity: "_opportunityid_value",
+  createdOn: "createdon",
+} as const;
 
 export const AccountTable = {
   entitySet: "accounts",

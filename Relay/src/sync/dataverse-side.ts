@@ -18,7 +18,7 @@ import {
 } from "../clients/dataverse.ts";
 import { environmentVariablesRequest, type EnvironmentSettings, type EnvironmentVariableReader } from "../settings/environment-variables.ts";
 import {
-  AccountTable, ContactTable, CurrencyTable, LeadTable, OpportunityTable, SystemUserTable, bind, isColumnName,
+  AccountTable, ContactTable, CurrencyTable, LeadTable, OpportunityCloseTable, OpportunityTable, SystemUserTable, bind, isColumnName,
 } from "./dataverse-columns.ts";
 import type { RecordType } from "./links.ts";
 
@@ -48,6 +48,7 @@ export interface RecordStatus {
   referralStatus: number | null;
   referralSubstatus: number | null;
   statecode: number;
+  statuscode: number | null;
   modifiedBy: string | null;
   /** The stored name/subject, marks included. */
   name: string;
@@ -65,6 +66,8 @@ export interface OpportunityRecord extends RecordStatus {
   microsoftCrmId: string | null;
   microsoftStatus: number | null;
   microsoftSubstatus: number | null;
+  /** Actual Revenue: the final deal value once the opportunity is won. */
+  actualValue: number | null;
   settings: EnvironmentSettings;
 }
 
@@ -75,6 +78,11 @@ export interface LeadRecord extends RecordStatus {
   row: Row;
   /** Only the fields a lead holds; the rest come from the link's base (or the referral). */
   partial: Partial<SyncedFields>;
+  /** The opportunity a qualify created from it. */
+  qualifyingOpportunityId: string | null;
+  /** The seller's note on qualifying or disqualifying. */
+  qualificationComments: string | null;
+  respondBy: string | null;
   settings: EnvironmentSettings;
 }
 
@@ -134,7 +142,8 @@ function opportunityQuery(columns: { dealValue: string; country: string }): { se
   const detail = MicrosoftSolutionDetail.columns;
   return {
     select: [...new Set([
-      OpportunityTable.name, OpportunityTable.description, OpportunityTable.estimatedCloseDate, columns.dealValue, OpportunityTable.statecode, OpportunityTable.modifiedBy,
+      OpportunityTable.name, OpportunityTable.description, OpportunityTable.estimatedCloseDate, columns.dealValue, OpportunityTable.statecode, OpportunityTable.statuscode,
+      OpportunityTable.actualValue, OpportunityTable.modifiedBy,
       ...STATUS_COLUMNS, OC.helpRequested, OC.referralVisibility, OC.microsoftCrmIdentifier, OC.microsoftStatus, OC.microsoftSubstatus,
     ])],
     expand: [
@@ -154,8 +163,8 @@ function opportunityQuery(columns: { dealValue: string; country: string }): { se
 
 const LEAD_SELECT = [
   LeadTable.subject, LeadTable.firstName, LeadTable.lastName, LeadTable.companyName, LeadTable.email, LeadTable.phone, LeadTable.description,
-  LeadTable.estimatedAmount, LeadTable.estimatedCloseDate, LeadTable.statecode, LeadTable.modifiedBy,
-  LC.syncWithPartnerCenter, LC.referralIdentifier, LC.referralLink, LC.syncStatus, LC.lastSyncError, LC.audit, LC.referralStatus, LC.referralSubstatus, LC.helpRequested,
+  LeadTable.estimatedAmount, LeadTable.estimatedCloseDate, LeadTable.statecode, LeadTable.statuscode, LeadTable.modifiedBy,
+  LeadTable.qualifyingOpportunity, LeadTable.qualificationComments, LC.respondBy, LC.syncWithPartnerCenter, LC.referralIdentifier, LC.referralLink, LC.syncStatus, LC.lastSyncError, LC.audit, LC.referralStatus, LC.referralSubstatus, LC.helpRequested,
 ];
 
 function recordStatus(row: Row, nameColumn: string): RecordStatus {
@@ -169,6 +178,7 @@ function recordStatus(row: Row, nameColumn: string): RecordStatus {
     referralStatus: numOrNull(row[OC.referralStatus]),
     referralSubstatus: numOrNull(row[OC.referralSubstatus]),
     statecode: numOrNull(row[OpportunityTable.statecode]) ?? 0,
+    statuscode: numOrNull(row[OpportunityTable.statuscode]),
     modifiedBy: strOrNull(row[OpportunityTable.modifiedBy]),
     name: str(row[nameColumn]),
   };
@@ -236,6 +246,7 @@ export function opportunityFromRow(row: Row, settings: EnvironmentSettings): Omi
   return {
     type: "opportunity", id: String(row[OpportunityTable.id]), row, ...status, fields, facts, solutionDetails, team,
     microsoftCrmId: strOrNull(row[OC.microsoftCrmIdentifier]), microsoftStatus: numOrNull(row[OC.microsoftStatus]), microsoftSubstatus: numOrNull(row[OC.microsoftSubstatus]),
+    actualValue: numOrNull(row[OpportunityTable.actualValue]),
     settings,
   };
 }
@@ -250,7 +261,13 @@ export function leadFromRow(row: Row, settings: EnvironmentSettings): Omit<LeadR
     closeDate: strOrNull(row[LeadTable.estimatedCloseDate]),
     notes: str(row[LeadTable.description]),
   };
-  return { type: "lead", id: String(row[LeadTable.id]), row, ...status, partial, settings };
+  return {
+    type: "lead", id: String(row[LeadTable.id]), row, ...status, partial,
+    qualifyingOpportunityId: strOrNull(row[LeadTable.qualifyingOpportunity])?.toLowerCase() ?? null,
+    qualificationComments: strOrNull(row[LeadTable.qualificationComments]),
+    respondBy: strOrNull(row[LC.respondBy]),
+    settings,
+  };
 }
 
 /** The synced fields of a lead: its own columns over the base (or the referral) for what a lead does not hold. */
@@ -390,6 +407,24 @@ export class DataverseSide {
     }
   }
 
+  /**
+   * Records the seller answered in Dynamics 365 whose referral did not follow yet (a step lost while the
+   * relay was down): closed opportunities and qualified or disqualified leads whose referral status is
+   * still open. The reconciler queues them.
+   */
+  async *answeredRecords(pageSize = 100): AsyncGenerator<{ type: RecordType; id: string }> {
+    const closed = statusChoice("Closed");
+    const waiting = statusChoice("New");
+    for await (const row of this.client.retrieveMultiple<Row>(OpportunityTable.entitySet, {
+      select: [OpportunityTable.id], maxPageSize: pageSize, formattedValues: false,
+      filter: `${OC.syncWithPartnerCenter} eq true and ${OpportunityTable.statecode} ne 0 and ${OC.referralIdentifier} ne null and ${OC.referralStatus} ne ${closed}`,
+    })) yield { type: "opportunity", id: String(row[OpportunityTable.id]) };
+    for await (const row of this.client.retrieveMultiple<Row>(LeadTable.entitySet, {
+      select: [LeadTable.id], maxPageSize: pageSize, formattedValues: false,
+      filter: `${LC.syncWithPartnerCenter} eq true and ${LeadTable.statecode} ne 0 and ${LC.referralIdentifier} ne null and ${LC.referralStatus} eq ${waiting}`,
+    })) yield { type: "lead", id: String(row[LeadTable.id]) };
+  }
+
   /** The opportunity or lead whose Referral Identifier (an alternate key) is this referral id, in one round trip. */
   async findByReferralId(referralId: string): Promise<{ type: RecordType; id: string } | undefined> {
     const [opportunity, lead] = await this.client.batch([
@@ -457,6 +492,16 @@ export class DataverseSide {
     const failed = outcomes.find((o) => o.outcome === "failed");
     if (failed && failed.outcome === "failed") throw failed.error;
     throw new Error("Dataverse did not apply the record's update and Sync Event");
+  }
+
+  /** The newest Opportunity Close activity of an opportunity: the seller's close reason and final revenue. */
+  async latestOpportunityClose(opportunityId: string): Promise<{ description: string | null; actualRevenue: number | null } | undefined> {
+    const page = await this.client.send(retrieveMultipleRequest<Row>(OpportunityCloseTable.entitySet, {
+      select: [OpportunityCloseTable.description, OpportunityCloseTable.actualRevenue],
+      filter: `${OpportunityCloseTable.opportunity} eq ${opportunityId}`, orderBy: [`${OpportunityCloseTable.createdOn} desc`], top: 1, formattedValues: false,
+    }));
+    const row = page.value[0];
+    return row ? { description: strOrNull(row[OpportunityCloseTable.description]), actualRevenue: numOrNull(row[OpportunityCloseTable.actualRevenue]) } : undefined;
   }
 
   /** A Sync Event on its own (a skipped or failed run that changes nothing on the record). */

@@ -4,7 +4,7 @@
 // referral is synced as a pair when its record is known (link, Referral Identifier alternate key,
 // externalReferenceId); otherwise the account (name + postal code) and contact (e-mail) are matched or
 // created and a lead (waiting for an answer) or an opportunity (accepted) is created with Sync = Yes.
-import { isAwaitingAnswer, isMicrosoftQualifiedLead, type Referral } from "../../../Core/referral.ts";
+import { isAwaitingAnswer, isMicrosoftQualifiedLead, senderOf, type Referral } from "../../../Core/referral.ts";
 import { toDate } from "../../../Core/mapping.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { SyncJob } from "../queue.ts";
@@ -138,6 +138,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
       [LeadTable.estimatedAmount]: details.dealValue ?? null,
       [LeadTable.estimatedCloseDate]: toDate(details.closingDateTime ?? null),
       ...(referral.expirationDateTime ? { [Lead.columns.respondBy]: referral.expirationDateTime } : {}),
+      [Lead.columns.sentBy]: senderOf(referral),
       ...bind(LeadTable.bind.parentAccount, AccountTable.entitySet, account.id),
       ...(contact ? bind(LeadTable.bind.parentContact, ContactTable.entitySet, contact.id) : {}),
     };

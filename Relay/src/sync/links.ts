@@ -26,6 +26,8 @@ export interface Link {
   microsoftSubstatus: string | null;
   microsoftMsxId: string | null;
   lastSyncedAt: Date | null;
+  /** When a referral still waiting for an answer expires in Partner Center (null once answered). */
+  respondBy?: Date | null;
 }
 
 interface LinkRow {
@@ -33,6 +35,7 @@ interface LinkRow {
   microsoft_referral_id: string | null; referral_etag: string | null; record_etag: string | null; base_fields: unknown;
   fingerprint: string | null; referral_fingerprint: string | null; referral_status: string | null; referral_substatus: string | null;
   microsoft_status: string | null; microsoft_substatus: string | null; microsoft_msx_id: string | null; last_synced_at: Date | string | null;
+  respond_by?: Date | string | null;
 }
 
 function fromRow(row: LinkRow): Link {
@@ -43,6 +46,7 @@ function fromRow(row: LinkRow): Link {
     fingerprint: row.fingerprint, referralFingerprint: row.referral_fingerprint, referralStatus: row.referral_status, referralSubstatus: row.referral_substatus,
     microsoftStatus: row.microsoft_status, microsoftSubstatus: row.microsoft_substatus, microsoftMsxId: row.microsoft_msx_id,
     lastSyncedAt: row.last_synced_at === null ? null : new Date(row.last_synced_at),
+    respondBy: row.respond_by === null || row.respond_by === undefined ? null : new Date(row.respond_by),
   };
 }
 
@@ -92,18 +96,19 @@ export async function listLinks(db: Queryable, tenantId: string, recordType: Rec
 export async function saveLink(db: Queryable, link: Link): Promise<void> {
   await db.query(
     `INSERT INTO links (tenant_id, record_type, record_id, referral_id, engagement_id, microsoft_referral_id, referral_etag, record_etag, base_fields,
-       fingerprint, referral_fingerprint, referral_status, referral_substatus, microsoft_status, microsoft_substatus, microsoft_msx_id, last_synced_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, now())
+       fingerprint, referral_fingerprint, referral_status, referral_substatus, microsoft_status, microsoft_substatus, microsoft_msx_id, last_synced_at, respond_by, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13, $14, $15, $16, $17, $18, now())
      ON CONFLICT (tenant_id, record_type, record_id) DO UPDATE SET
        referral_id = EXCLUDED.referral_id, engagement_id = EXCLUDED.engagement_id, microsoft_referral_id = EXCLUDED.microsoft_referral_id,
        referral_etag = EXCLUDED.referral_etag, record_etag = EXCLUDED.record_etag, base_fields = EXCLUDED.base_fields,
        fingerprint = EXCLUDED.fingerprint, referral_fingerprint = EXCLUDED.referral_fingerprint, referral_status = EXCLUDED.referral_status,
        referral_substatus = EXCLUDED.referral_substatus, microsoft_status = EXCLUDED.microsoft_status, microsoft_substatus = EXCLUDED.microsoft_substatus,
-       microsoft_msx_id = EXCLUDED.microsoft_msx_id, last_synced_at = EXCLUDED.last_synced_at, updated_at = now()`,
+       microsoft_msx_id = EXCLUDED.microsoft_msx_id, last_synced_at = EXCLUDED.last_synced_at, respond_by = EXCLUDED.respond_by, updated_at = now()`,
     [
       link.tenantId, link.recordType, link.recordId, link.referralId, link.engagementId, link.microsoftReferralId, link.referralETag, link.recordETag,
       link.baseFields === null ? null : JSON.stringify(link.baseFields), link.fingerprint, link.referralFingerprint, link.referralStatus,
       link.referralSubstatus, link.microsoftStatus, link.microsoftSubstatus, link.microsoftMsxId, link.lastSyncedAt,
+      link.referralStatus === "New" ? link.respondBy ?? null : null,
     ],
   );
 }
@@ -156,4 +161,14 @@ export async function listLocalSyncEvents(db: Queryable, tenantId: string, filte
     direction: r.direction, outcome: r.outcome, recordType: r.record_type, recordId: r.record_id === null ? null : String(r.record_id), referralId: r.referral_id,
     message: r.message, runId: r.run_id === null ? null : String(r.run_id), occurredAt: new Date(r.occurred_at),
   }));
+}
+
+/** Referrals still waiting for an answer whose time runs out before `before`, soonest first. */
+export async function listExpiringLinks(db: Queryable, tenantId: string, before: Date): Promise<Array<{ recordType: RecordType; recordId: string; referralId: string; respondBy: Date }>> {
+  const result = await db.query<{ record_type: RecordType; record_id: string; referral_id: string; respond_by: Date | string }>(
+    `SELECT record_type, record_id, referral_id, respond_by FROM links
+     WHERE tenant_id = $1 AND referral_status = 'New' AND respond_by IS NOT NULL AND respond_by < $2 ORDER BY respond_by`,
+    [tenantId, before],
+  );
+  return result.rows.map((r) => ({ recordType: r.record_type, recordId: String(r.record_id), referralId: r.referral_id, respondBy: new Date(r.respond_by) }));
 }

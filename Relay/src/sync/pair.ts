@@ -4,13 +4,15 @@
 // If-Match together with its Audit line and Sync Event, closes the opportunity when the partner's
 // referral closed as Won or Lost, and records the new base and fingerprints in the link.
 // A 412 on either side means someone wrote in between: re-read both, merge again, never overwrite.
-import { FIELDS, fieldsFromReferral, mergeFields, normalize, toReferralPatch, unpatchable, toDate, type Conflict, type SyncedFields } from "../../../Core/mapping.ts";
+import { FIELDS, fieldsFromReferral, mergeFields, normalize, toReferralPatch, unpatchable, toDate, type Conflict, type PatchOperation, type SyncedFields } from "../../../Core/mapping.ts";
 import { canMove, isTerminal, type Referral, type Status, type Substatus } from "../../../Core/referral.ts";
+import { decideLifecycle, statusReasonText, type LifecycleDecision, type RecordState } from "../../../Core/lifecycle.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { SyncJob } from "../queue.ts";
 import { PreconditionFailed, type ReferralWithETag } from "../clients/partner-center.ts";
 import {
-  Actions, CurrencyTable, LeadTable, OpportunityClose, OpportunityState, OpportunityStatus, OpportunityTable, bind,
+  Actions, CurrencyTable, LEAD_DISQUALIFY_REASONS, LeadDisqualifiedStatus, LeadState, LeadTable, OPPORTUNITY_LOSS_REASONS, OpportunityClose, OpportunityState,
+  OpportunityStatus, OpportunityTable, bind,
 } from "./dataverse-columns.ts";
 import {
   CHECK_MARK, auditLine, mappedColumns, prependAudit, recordFields, statusChoice, statusName, stripMark, substatusChoice, substatusName, withMark,
@@ -19,6 +21,7 @@ import {
 import { RetryLater, fingerprint, type Direction, type SyncContext, type SyncOutcome } from "./context.ts";
 import { emptyLink, getLinkByRecord, recordLocalSyncEvent, saveLink, type Link, type RecordType } from "./links.ts";
 import { getReferralOrUndefined, referralLink } from "./partner-center-side.ts";
+import { carryToOpportunity } from "./qualify.ts";
 
 export interface PairOptions {
   type: RecordType;
@@ -153,6 +156,79 @@ async function closeOpportunity(ctx: SyncContext, record: SyncRecord, referral: 
   return won ? "Closed the opportunity as won." : "Closed the opportunity as lost.";
 }
 
+/** Where the record stands in Dynamics 365, in the lifecycle's words. */
+export function recordStateOf(record: SyncRecord): RecordState {
+  if (record.type === "opportunity") {
+    return { type: "opportunity", state: record.statecode === OpportunityState.Won ? "won" : record.statecode === OpportunityState.Lost ? "lost" : "open" };
+  }
+  return { type: "lead", state: record.statecode === LeadState.Qualified ? "qualified" : record.statecode === LeadState.Disqualified ? "disqualified" : "open" };
+}
+
+/** The disqualify status a lead gets when its referral closed in Partner Center. */
+function disqualifyStatusFor(referral: Referral): number {
+  if (referral.substatus === "Declined") return LeadDisqualifiedStatus.NoLongerInterested;
+  if (referral.substatus === "Lost") return LeadDisqualifiedStatus.Lost;
+  return LeadDisqualifiedStatus.Canceled; // Expired, and anything else Partner Center closed
+}
+
+/**
+ * The JSON Patch operations for the seller's decision (accept, decline, win, lose): the status pair, the
+ * reason in the seller's words (the close reason and note, or the disqualify reason and note), and for a
+ * won deal its final value.
+ */
+async function decisionOperations(ctx: SyncContext, record: SyncRecord, decision: Extract<LifecycleDecision, { kind: "toPartnerCenter" }>): Promise<{ operations: PatchOperation[]; reason: string | null }> {
+  const operations: PatchOperation[] = [
+    { op: "replace", path: "/status", value: decision.status },
+    { op: "replace", path: "/substatus", value: decision.substatus },
+  ];
+  let reason: string | null = null;
+  if (record.type === "lead" && decision.status === "Closed") {
+    reason = statusReasonText(record.statuscode !== null ? LEAD_DISQUALIFY_REASONS[record.statuscode] ?? null : null, record.qualificationComments);
+  } else if (record.type === "opportunity" && decision.status === "Closed") {
+    const close = await ctx.dv.latestOpportunityClose(record.id);
+    const label = decision.substatus === "Won" ? "Won" : record.statuscode !== null ? OPPORTUNITY_LOSS_REASONS[record.statuscode] ?? null : null;
+    reason = statusReasonText(label, close?.description ?? null);
+    const finalValue = close?.actualRevenue ?? record.actualValue;
+    if (decision.substatus === "Won" && finalValue !== null) operations.push({ op: "replace", path: "/details/dealValue", value: finalValue });
+  }
+  if (reason) operations.push({ op: "replace", path: "/statusReason", value: reason });
+  return { operations, reason };
+}
+
+/**
+ * The record was reopened (or answered) after its referral closed in Partner Center: say so once on the
+ * record (sync status Closed in Partner Center, Audit, Sync Event) and write nothing to Partner Center.
+ */
+async function closedInPartnerCenter(ctx: SyncContext, record: SyncRecord, referral: Referral, eTag: string | undefined, link: Link | undefined, why: string, options: PairOptions): Promise<SyncOutcome> {
+  const { deps } = ctx;
+  const direction = options.direction;
+  const nextLink: Link = {
+    ...(link ?? emptyLink(deps.tenantId, options.type, options.recordId)),
+    referralId: referral.id, engagementId: referral.engagementId, referralETag: eTag ?? null,
+    referralStatus: referral.status, referralSubstatus: referral.substatus, referralFingerprint: fingerprint(fieldsFromReferral(referral)),
+    fingerprint: fingerprint(recordFields(record, link?.baseFields ?? fieldsFromReferral(referral))),
+  };
+  if (record.syncStatus === PartnerCenterSyncStatus.ClosedInPartnerCenter) {
+    await saveLink(deps.db, { ...nextLink, recordETag: record.etag });
+    return { state: "skipped", direction, message: `${why} Nothing was written.` };
+  }
+  const notes: string[] = [];
+  const c = record.type === "opportunity" ? Opportunity.columns : Lead.columns;
+  const changes: Record<string, unknown> = { ...statusChanges(ctx, record, referral, link, notes), [c.syncStatus]: PartnerCenterSyncStatus.ClosedInPartnerCenter };
+  const message = [why, ...notes].join("\n");
+  const at = ctx.now();
+  changes[c.lastSyncedOn] = at.toISOString();
+  changes[c.audit] = prependAudit(record.audit, auditLine(at, direction, message));
+  const written = await ctx.dv.writeRecord(record.type, record.id, record.etag, changes, { direction, outcome: "skipped", message, referralId: referral.id, correlationId: options.job.runId, occurredOn: at });
+  if (written.result === "changed") throw new RetryLater(`The ${record.type} changed while the relay wrote that its referral is closed; the sync will run again.`);
+  if (written.result === "missing") return { state: "skipped", direction, message: `The ${record.type} ${record.id} was deleted in Dynamics 365 while the relay synced it.` };
+  await saveLink(deps.db, { ...nextLink, recordETag: written.etag ?? null, lastSyncedAt: at });
+  await recordLocalSyncEvent(deps.db, {
+    tenantId: deps.tenantId, runId: options.job.runId, direction, outcome: "skipped", recordType: record.type, recordId: record.id, referralId: referral.id, message, correlationId: options.job.runId,
+  });
+  return { state: "succeeded", direction, message };
+}
+
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -161,6 +237,8 @@ function same(a: unknown, b: unknown): boolean {
 export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<SyncOutcome> {
   const { deps } = ctx;
   const { direction } = options;
+  // What an attempt already sent to Partner Center, kept for the message when a later attempt writes Dynamics.
+  const sentEarlier: string[] = [];
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const record = (attempt === 1 ? options.record : undefined) ?? (await ctx.dv.readRecord(options.type, options.recordId));
     if (!record) return { state: "skipped", direction, message: `The ${options.type} ${options.recordId} no longer exists in Dynamics 365; nothing to sync.` };
@@ -175,6 +253,11 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
       };
     }
     const referral = got.referral;
+    // Qualifying a synced lead accepts its referral and carries it to the new opportunity.
+    if (record.type === "lead" && record.statecode === LeadState.Qualified) return carryToOpportunity(ctx, record, got, options);
+    const previous = link?.referralStatus && link.referralSubstatus ? { status: link.referralStatus as Status, substatus: link.referralSubstatus as Substatus } : null;
+    const lifecycle = decideLifecycle(recordStateOf(record), referral, previous);
+    if (lifecycle.kind === "closedInPartnerCenter") return closedInPartnerCenter(ctx, record, referral, got.eTag, link, lifecycle.why, options);
     const pcFields = fieldsFromReferral(referral);
     // The base: the last synced fields; none yet for a referral just created from this record (Dynamics
     // is right), nor for one a share created and linked before it was interrupted (the link has the
@@ -207,8 +290,16 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
     let after = referral;
     let eTag = got.eTag;
     const sent = Object.keys(toPartnerCenter) as Array<keyof SyncedFields>;
-    if (sent.length) {
-      const operations = toReferralPatch(toPartnerCenter, record.type === "opportunity" ? record.solutionDetails : []);
+    const decision = lifecycle.kind === "toPartnerCenter" ? await decisionOperations(ctx, record, lifecycle) : undefined;
+    const decided = decision && lifecycle.kind === "toPartnerCenter"
+      ? `${lifecycle.why} Sent to Partner Center: ${lifecycle.status}/${lifecycle.substatus}${decision.reason ? ` (${decision.reason})` : ""}.`
+      : undefined;
+    const state = recordStateOf(record).state;
+    if (record.type === "opportunity" && (state === "won" || state === "lost") && referral.status === "Closed" && referral.substatus.toLowerCase() !== state) {
+      notes.push(`The opportunity is closed as ${state === "won" ? "Won" : "Lost"} in Dynamics 365 and the referral as ${referral.substatus} in Partner Center; both are final, so neither was changed.`);
+    }
+    if (sent.length || decision) {
+      const operations = [...toReferralPatch(toPartnerCenter, record.type === "opportunity" ? record.solutionDetails : []), ...(decision?.operations ?? [])];
       try {
         const result = await ctx.pc.updateReferral(referral.id, operations, { ifMatch: got.eTag, returnRepresentation: true });
         if (result.referral) {
@@ -223,6 +314,8 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
         if (error instanceof PreconditionFailed) continue; // changed since read: read both again and merge again
         throw error;
       }
+      if (decided) sentEarlier.push(decided);
+      if (sent.length) sentEarlier.push(`Sent to Partner Center: ${list(sent)}.`);
     }
 
     // ---- Dynamics
@@ -230,7 +323,12 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
     const fieldChanges = Object.keys(written) as Array<keyof SyncedFields>;
     Object.assign(changes, statusChanges(ctx, record, after, link, notes), microsoftChanges(record, options.microsoft));
     const statusChanged = statusChoice(after.status) !== record.referralStatus || substatusChoice(after.substatus) !== record.referralSubstatus;
-    const willClose = record.type === "opportunity" && after.status === "Closed" && (after.substatus === "Won" || after.substatus === "Lost") && record.statecode === OpportunityState.Open;
+    const willClose = lifecycle.kind === "toDynamics" && lifecycle.action !== "disqualify" && record.type === "opportunity" && record.statecode === OpportunityState.Open;
+    const willDisqualify = lifecycle.kind === "toDynamics" && lifecycle.action === "disqualify" && record.type === "lead" && record.statecode === LeadState.Open;
+    if (willDisqualify) {
+      changes[LeadTable.statecode] = LeadState.Disqualified;
+      changes[LeadTable.statuscode] = disqualifyStatusFor(after);
+    }
     const dynamicsAfter = record.type === "lead"
       ? normalize({ ...(merged as unknown as SyncedFields), ...record.partial, ...written })
       : normalize({ ...dynamics, ...written });
@@ -244,26 +342,28 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
       } : {}),
       baseFields: normalize(merged as unknown as SyncedFields), fingerprint: fingerprint(dynamicsAfter), referralFingerprint: fingerprint(referralAfter),
       referralStatus: after.status, referralSubstatus: after.substatus, lastSyncedAt: ctx.now(),
+      respondBy: after.status === "New" && after.expirationDateTime ? new Date(after.expirationDateTime) : null,
     };
 
-    const meaningful = sent.length > 0 || Object.keys(changes).length > 0 || merge.conflicts.length > 0 || notes.length > 0 || (options.preface?.length ?? 0) > 0 || willClose;
+    const meaningful = sentEarlier.length > 0 || Object.keys(changes).length > 0 || merge.conflicts.length > 0 || notes.length > 0 || (options.preface?.length ?? 0) > 0 || willClose;
     if (!meaningful) {
       const unchanged = link && link.fingerprint === nextLink.fingerprint && link.referralFingerprint === nextLink.referralFingerprint
         && same(link.baseFields, nextLink.baseFields) && link.referralStatus === nextLink.referralStatus && link.referralSubstatus === nextLink.referralSubstatus
-        && link.referralETag === nextLink.referralETag && link.microsoftReferralId === nextLink.microsoftReferralId;
+        && link.referralETag === nextLink.referralETag && link.microsoftReferralId === nextLink.microsoftReferralId
+        && (link.respondBy?.getTime() ?? null) === (nextLink.respondBy?.getTime() ?? null);
       if (!unchanged) await saveLink(deps.db, { ...nextLink, recordETag: record.etag, lastSyncedAt: link?.lastSyncedAt ?? ctx.now() });
       return { state: "skipped", direction, message: `Dynamics 365 and Partner Center already agree on referral ${after.id}; nothing to write.` };
     }
 
-    const lines = [...(options.preface ?? [])];
-    if (sent.length) lines.push(`Sent to Partner Center: ${list(sent)}.`);
+    const lines = [...(options.preface ?? []), ...sentEarlier];
     if (fieldChanges.length) lines.push(`Updated in Dynamics 365 from Partner Center: ${list(fieldChanges)}.`);
     if (statusChanged && !notes.some((n) => n.includes("never reopened"))) lines.push(`Referral status: ${after.status}/${after.substatus}.`);
     if (options.microsoft && Object.keys(microsoftChanges(record, options.microsoft)).length) {
       lines.push(`Microsoft's side: ${options.microsoft.status}/${options.microsoft.substatus}${options.microsoft.trackingInfo?.microsoftMsxId ? `, Microsoft CRM Identifier ${options.microsoft.trackingInfo.microsoftMsxId}` : ""}.`);
     }
     if (willClose) lines.push(after.substatus === "Won" ? "The partner's referral closed as Won: closing the opportunity as won." : "The partner's referral closed as Lost: closing the opportunity as lost.");
-    if ((after.substatus === "Declined" || after.substatus === "Expired") && statusChanged) lines.push(`The referral was ${after.substatus.toLowerCase()} in Partner Center.`);
+    if (willDisqualify) lines.push(`${lifecycle.kind === "toDynamics" ? lifecycle.why : ""}${after.statusReason ? ` Partner Center's reason: ${after.statusReason}.` : ""} Disqualified the lead.`);
+    else if (!decision && (after.substatus === "Declined" || after.substatus === "Expired") && statusChanged) lines.push(`The referral was ${after.substatus.toLowerCase()} in Partner Center.`);
     lines.push(...merge.conflicts.map(conflictText), ...notes);
     if (lines.length === 0) lines.push(`In sync with referral ${after.id}.`);
     const message = lines.join("\n");

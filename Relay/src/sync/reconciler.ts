@@ -79,6 +79,11 @@ export async function reconcile(ctx: SyncContext, request: Request, options: Rec
       const link = await getLinkByRecord(deps.db, deps.tenantId, "opportunity", record.id);
       if (!link || link.fingerprint !== fingerprint(record.fields)) await enqueue(`opportunity:${record.id}`);
     }
+    // Won, lost, qualified or disqualified in Dynamics 365 while its referral still looks open.
+    for await (const record of ctx.dv.answeredRecords()) {
+      checked++;
+      await enqueue(`${record.type}:${record.id}`);
+    }
   }
   return { checked, enqueued: queued.size };
 }

@@ -4,6 +4,8 @@
 // the environment variables, in one $batch).
 import type { SavedDeal, StepReader } from "../../../Plugins/step.ts";
 import { Opportunity } from "../../../Core/generated/schema.ts";
+import type { PartnerCenterClient } from "../clients/partner-center.ts";
+import { getReferralOrUndefined } from "./partner-center-side.ts";
 import type { Row } from "../clients/dataverse.ts";
 import { AccountTable, ContactTable, CurrencyTable, OpportunityTable } from "./dataverse-columns.ts";
 import { mappedColumns, type DataverseSide } from "./dataverse-side.ts";
@@ -15,7 +17,7 @@ function accountIdOf(value: unknown): string | null {
   return text((value as Row)[AccountTable.id])?.toLowerCase() ?? null;
 }
 
-export function createStepReader(dv: DataverseSide, relayUserId: string | undefined): StepReader {
+export function createStepReader(dv: DataverseSide, relayUserId: string | undefined, pc: PartnerCenterClient): StepReader {
   const client = dv.client;
   return {
     relayUserId,
@@ -41,6 +43,18 @@ export function createStepReader(dv: DataverseSide, relayUserId: string | undefi
     async contact(contactId) {
       const row = await client.retrieve(ContactTable.entitySet, contactId, { select: [ContactTable.email, ContactTable.firstName, ContactTable.lastName], formattedValues: false });
       return row ? { email: text(row[ContactTable.email]), firstName: text(row[ContactTable.firstName]), lastName: text(row[ContactTable.lastName]) } : undefined;
+    },
+    async lead(leadId) {
+      const record = await dv.readLead(leadId);
+      if (!record) return undefined;
+      return {
+        sync: record.sync, referralId: record.referralId, statecode: record.statecode, respondBy: record.respondBy,
+        estimatedRevenue: record.partial.dealValue ?? null, estimatedCloseDate: record.partial.closeDate ?? null,
+      };
+    },
+    async referral(referralId) {
+      const got = await getReferralOrUndefined(pc, referralId);
+      return got ? { status: got.referral.status, substatus: got.referral.substatus } : undefined;
     },
     async currencyCode(currencyId) {
       const row = await client.retrieve(CurrencyTable.entitySet, currencyId, { select: [CurrencyTable.isoCode], formattedValues: false });

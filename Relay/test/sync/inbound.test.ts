@@ -155,14 +155,14 @@ describe.each(BOTH_DATABASES)("inbound on %s", (_name, open) => {
     expect((await h.partnerCenter.getReferral(referral.id)).referral.details.notes).toBe("Rollout for 400 seats");
   });
 
-  test("a co-sell invitation nobody answers expires: the lead records it", async () => {
+  test("a co-sell invitation nobody answers expires: the lead is disqualified and says why", async () => {
     const referral = await fromMicrosoft(h, { type: "Shared", name: "Woodgrove: expiring", customerProfile: customer().profile });
     expect((await syncThroughQueue(relay, `referral:${referral.id}`)).state).toBe("succeeded");
     await h.pc("/sandbox/clock", { advance: "15d" });
     expect((await h.partnerCenter.getReferral(referral.id)).referral.substatus).toBe("Expired");
     expect((await syncThroughQueue(relay, `referral:${referral.id}`, "referral-updated")).state).toBe("succeeded");
     const [lead] = await rows(h, "leads", `${Lead.columns.referralIdentifier} eq ${literal(referral.id)}`);
-    expect(lead).toMatchObject({ [Lead.columns.referralStatus]: ReferralStatus.Closed, [Lead.columns.referralSubstatus]: ReferralSubstatus.Expired });
-    expect(String(lead![Lead.columns.audit]).split("\n")[0]).toMatch(/The referral was expired in Partner Center/);
+    expect(lead).toMatchObject({ statecode: 2, statuscode: 7, [Lead.columns.referralStatus]: ReferralStatus.Closed, [Lead.columns.referralSubstatus]: ReferralSubstatus.Expired });
+    expect(String(lead![Lead.columns.audit]).split("\n")[0]).toMatch(/closed the referral as Expired: nobody accepted or declined it within 14 days.*Disqualified the lead/);
   });
 });
