@@ -50,7 +50,7 @@ describe("registrations", () => {
     expect(opportunityUpdate.registration).toMatchObject({ message: "Update", table: "opportunity", stage: 40, mode: 1 });
     expect([...opportunityUpdate.registration.filteringAttributes].sort()).toEqual([
       "budgetamount", "customerid", "description", "estimatedclosedate", "estimatedvalue", "name", "parentaccountid", "parentcontactid",
-      c.helpRequested, c.referralVisibility, c.syncWithPartnerCenter, "transactioncurrencyid",
+      c.helpRequested, c.referralVisibility, c.syncWithPartnerCenter, "transactioncurrencyid", "statecode",
     ].sort());
     expect(opportunityUpdate.registration.images).toEqual([{ name: "PostImage", type: "Post", attributes: [c.syncWithPartnerCenter, c.referralIdentifier] }]);
     expect(opportunityCreate.registration).toMatchObject({ message: "Create", table: "opportunity", stage: 40, mode: 1, filteringAttributes: [] });

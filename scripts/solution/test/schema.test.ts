@@ -91,9 +91,9 @@ describe("opportunity columns", () => {
     expect(column.optionSet!.options.map((o) => o.label["1033"]).sort()).toEqual(["Not visible", "Visible to Microsoft sellers"]);
   });
 
-  test("sync status offers Not shared, Pending, Synced and Failed", () => {
+  test("sync status offers Not shared, Pending, Synced, Failed and Closed in Partner Center", () => {
     const column = columnByLabel(table("opportunity"), "Partner Center sync status");
-    expect(column.optionSet!.options.map((o) => o.label["1033"])).toEqual(["Not shared", "Pending", "Synced", "Failed"]);
+    expect(column.optionSet!.options.map((o) => o.label["1033"])).toEqual(["Not shared", "Pending", "Synced", "Failed", "Closed in Partner Center"]);
   });
 });
 
