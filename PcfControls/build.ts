@@ -18,8 +18,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 const require = createRequire(import.meta.url);
 
-/** bundle.js may not grow past this (React and Fluent are platform libraries, not in the bundle). */
-export const MAX_BUNDLE_BYTES = 60 * 1024;
+/**
+ * bundle.js may not grow past this (React and Fluent are platform libraries, not in the bundle: with
+ * either bundled it would pass 1 MB). The card with lead mode and relay sign-in is about 70 KB.
+ */
+export const MAX_BUNDLE_BYTES = 80 * 1024;
 
 export interface CardBuild {
   outDir: string;

@@ -19,6 +19,8 @@ const Ids = {
   onHelpRequestedChange: "86b96619-eb22-44e5-9e1f-b727f9acec95",
   onSyncChange: "5e075ab7-2730-4171-89c9-f672173fdeb9",
   onReferralVisibilityChange: "be43cdbf-d8c7-4410-b5da-ac257e7d52e7",
+  leadLibrary: "11d7eef2-f0af-5989-ad73-1a0d4b742cb1",
+  leadOnLoad: "0ef8365b-7cb9-5053-9cb9-f29ccda761ae",
 } as const;
 
 export const opportunityFunction = (name: keyof typeof OpportunityApi): string => `${GLOBAL_NAME}.Opportunity.${name}`;
@@ -38,6 +40,11 @@ export const OPPORTUNITY_FORM_HANDLERS: readonly FormHandler[] = [
   { event: "onchange", attribute: Opportunity.columns.helpRequested, functionName: opportunityFunction("onHelpRequestedChange"), handlerUniqueId: Ids.onHelpRequestedChange },
   { event: "onchange", attribute: Opportunity.columns.syncWithPartnerCenter, functionName: opportunityFunction("onSyncChange"), handlerUniqueId: Ids.onSyncChange },
   { event: "onchange", attribute: Opportunity.columns.referralVisibility, functionName: opportunityFunction("onReferralVisibilityChange"), handlerUniqueId: Ids.onReferralVisibilityChange },
+];
+
+/** The lead main form's handlers (its library reference has its own id: leadLibrary). */
+export const LEAD_FORM_HANDLERS: readonly FormHandler[] = [
+  { event: "onload", functionName: leadFunction("onLoad"), handlerUniqueId: Ids.leadOnLoad },
 ];
 
 export interface RibbonCommand {
@@ -222,8 +229,9 @@ ${xmlBlock(formLibrariesXml())}
   subgrid, and the form's data OnLoad after a save or refresh). Do not register those again.
 - \`onLoad\` returns a promise that resolves once the facts are read ahead; with "async OnLoad" switched on
   in the app, the form waits for it (at most 10 s), otherwise it runs in the background. It never rejects.
-- Lead form (when the solution carries one): \`${leadFunction("onLoad")}\` as the form's only handler
-  (OnLoad, \`passExecutionContext="true"\`), same library. Its ribbon can use
+- Lead main form (\`Solution/Entities/Lead/FormXml/main/{${Forms.leadMain.formId}}.xml\`, which carries it):
+  \`${leadFunction("onLoad")}\` as the form's only handler (OnLoad, \`passExecutionContext="true"\`,
+  handlerUniqueId \`{${Ids.leadOnLoad}}\`), same library (libraryUniqueId \`{${Ids.leadLibrary}}\`). Its ribbon can use
   \`${leadFunction("openInPartnerCenter")}\` / \`${leadFunction("isOpenInPartnerCenterEnabled")}\`.
 
 ## (b) Opportunity command bar: Open in Partner Center and Sync now

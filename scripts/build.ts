@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const card = await buildCard({ quiet: true });
   console.log(`card bundle.js ${(card.bundleBytes / 1024).toFixed(1)} KB`);
   const library = await buildWebResources();
-  console.log(`form library ${(library.bytes / 1024).toFixed(1)} KB`);
+  console.log(`form library ${(library.bytes / 1024).toFixed(1)} KB; sign-in ${library.signIn.map((s) => `${s.name} ${(s.bytes / 1024).toFixed(1)} KB`).join(", ")}`);
   const built = await buildSolution(root);
   console.log(`solution ${built.version}`);
   console.log(`  managed:   ${relative(root, built.managed)}`);

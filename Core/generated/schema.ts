@@ -320,6 +320,18 @@ export type EnvironmentVariableKey = keyof typeof EnvironmentVariables;
 
 /** Forms and the tabs, sections and controls the solution adds to them. */
 export const Forms = {
+  leadMain: {
+    formId: "e3b6ddb7-8df0-4410-ac7b-fd32e5053d38",
+    tabs: {
+      microsoftPartnerCenter: "pcr_tab_partnercenter",
+    },
+    sections: {
+      partnerCenter: "pcr_section_card",
+      referralFromMicrosoft: "pcr_section_referral",
+      partnerCenterStatus: "pcr_section_status",
+      audit: "pcr_section_audit",
+    },
+  },
   opportunityMain: {
     formId: "a837e4a7-01b8-4f82-a475-be9abd67e667",
     tabs: {

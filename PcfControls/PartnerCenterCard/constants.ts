@@ -1,6 +1,6 @@
 // Every manifest key and resx key the card uses, in one place. ControlManifest.Input.xml and the two
 // resx files must agree with this file: test/manifest.test.ts checks both.
-import { Opportunity } from "../../Core/generated/schema.ts";
+import { Lead, Opportunity } from "../../Core/generated/schema.ts";
 
 /** Manifest property names (context.parameters.*). */
 export const Property = {
@@ -14,6 +14,10 @@ export const Property = {
   microsoftStatus: "microsoftStatus",
   microsoftSubstatus: "microsoftSubstatus",
   microsoftCrmIdentifier: "microsoftCrmIdentifier",
+  respondBy: "respondBy",
+  sentBy: "sentBy",
+  referralStatus: "referralStatus",
+  referralSubstatus: "referralSubstatus",
   relayUrl: "relayUrl",
   historySize: "historySize",
 } as const;
@@ -33,6 +37,49 @@ export const BoundColumns = {
   microsoftCrmIdentifier: { column: Opportunity.columns.microsoftCrmIdentifier, type: "SingleLine.Text" },
 } as const;
 export type BoundProperty = keyof typeof BoundColumns;
+
+/**
+ * The lead main form binds the same control to the lead's columns (lead mode). The four lead-only
+ * properties are optional in the manifest, so the opportunity form's binding stays as it is.
+ */
+export const LeadBoundColumns = {
+  syncWithPartnerCenter: { column: Lead.columns.syncWithPartnerCenter, type: "TwoOptions" },
+  helpRequested: { column: Lead.columns.helpRequested, type: "OptionSet" },
+  referralLink: { column: Lead.columns.referralLink, type: "SingleLine.URL" },
+  syncStatus: { column: Lead.columns.syncStatus, type: "OptionSet" },
+  lastSyncedOn: { column: Lead.columns.lastSyncedOn, type: "DateAndTime.DateAndTime" },
+  lastSyncError: { column: Lead.columns.lastSyncError, type: "Multiple" },
+  respondBy: { column: Lead.columns.respondBy, type: "DateAndTime.DateAndTime" },
+  sentBy: { column: Lead.columns.sentBy, type: "SingleLine.Text" },
+  referralStatus: { column: Lead.columns.referralStatus, type: "OptionSet" },
+  referralSubstatus: { column: Lead.columns.referralSubstatus, type: "OptionSet" },
+} as const;
+export type LeadBoundProperty = keyof typeof LeadBoundColumns;
+
+/** Standard lead names (system names, the same in every environment) the lead mode reads and writes. */
+export const StandardLead = {
+  /** context.mode.contextInfo.entityTypeName on the lead form. */
+  logicalName: Lead.logicalName,
+  entitySetName: Lead.entitySetName,
+  id: "leadid",
+  parentAccount: "parentaccountid",
+  currency: "transactioncurrencyid",
+  qualificationComments: "qualificationcomments",
+  stateCode: "statecode",
+  statusCode: "statuscode",
+} as const;
+
+/** Lead statecode values. */
+export const LeadState = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
+/** QualifyLead's Status: the Qualified status reason. */
+export const LEAD_STATUS_QUALIFIED = 3;
+/** The lead's Disqualified status reasons, in the order the Decline dialog offers them. */
+export const DisqualifyReasons = [
+  { value: 4, text: "leadReasonLost" },
+  { value: 5, text: "leadReasonCannotContact" },
+  { value: 6, text: "leadReasonNoLongerInterested" },
+  { value: 7, text: "leadReasonCanceled" },
+] as const;
 
 /** Inputs that are not columns: static values the form editor sets. */
 export const InputProperties = {
@@ -54,6 +101,10 @@ export const ManifestKeys = {
     microsoftStatus: { display: "MicrosoftStatus_Display_Key", description: "MicrosoftStatus_Desc_Key" },
     microsoftSubstatus: { display: "MicrosoftSubstatus_Display_Key", description: "MicrosoftSubstatus_Desc_Key" },
     microsoftCrmIdentifier: { display: "MicrosoftCrmIdentifier_Display_Key", description: "MicrosoftCrmIdentifier_Desc_Key" },
+    respondBy: { display: "RespondBy_Display_Key", description: "RespondBy_Desc_Key" },
+    sentBy: { display: "SentBy_Display_Key", description: "SentBy_Desc_Key" },
+    referralStatus: { display: "ReferralStatus_Display_Key", description: "ReferralStatus_Desc_Key" },
+    referralSubstatus: { display: "ReferralSubstatus_Display_Key", description: "ReferralSubstatus_Desc_Key" },
     relayUrl: { display: "RelayUrl_Display_Key", description: "RelayUrl_Desc_Key" },
     historySize: { display: "HistorySize_Display_Key", description: "HistorySize_Desc_Key" },
   } satisfies Record<PropertyName, { display: string; description: string }>,
@@ -71,6 +122,7 @@ export const Text = {
   notSharedTurnOn: "Status_NotShared_TurnOn",
   notSharedSave: "Status_NotShared_Save",
   pendingDetail: "Status_Pending_Detail",
+  closedDetail: "Status_Closed_Detail",
   syncedAt: "Status_Synced_At",
   syncedNoTime: "Status_Synced_NoTime",
   failedReason: "Status_Failed_Reason",
@@ -145,6 +197,46 @@ export const Text = {
   hidden: "Security_Hidden",
   readOnly: "Security_ReadOnly",
   formDisabled: "Form_Disabled",
+  // Lead mode: the referral Microsoft sent, and the seller's answer.
+  leadHeading: "Lead_Heading",
+  leadSentBy: "Lead_SentBy",
+  leadRespondBy: "Lead_RespondBy",
+  leadStatus: "Lead_Status",
+  leadNotGiven: "Lead_NotGiven",
+  leadDaysLeft: "Lead_DaysLeft",
+  leadOneDayLeft: "Lead_OneDayLeft",
+  leadExpiresToday: "Lead_ExpiresToday",
+  leadExpired: "Lead_Expired",
+  leadAnswerHeading: "Lead_AnswerHeading",
+  leadAwaiting: "Lead_Awaiting",
+  leadNotSynced: "Lead_NotSynced",
+  leadAnsweredAccepted: "Lead_Answered_Accepted",
+  leadAnsweredDeclined: "Lead_Answered_Declined",
+  leadAnsweredExpired: "Lead_Answered_Expired",
+  leadAnsweredClosed: "Lead_Answered_Closed",
+  leadAnsweredOther: "Lead_Answered_Other",
+  leadPassed: "Lead_Passed",
+  leadAccept: "Lead_Accept",
+  leadDecline: "Lead_Decline",
+  leadAcceptTitle: "Lead_Accept_Title",
+  leadAcceptBody: "Lead_Accept_Body",
+  leadAcceptOk: "Lead_Accept_Ok",
+  leadAccepting: "Lead_Accepting",
+  leadAcceptRefused: "Lead_Accept_Refused",
+  leadAcceptDone: "Lead_Accept_Done",
+  leadDeclineTitle: "Lead_Decline_Title",
+  leadDeclineBody: "Lead_Decline_Body",
+  leadDeclineReason: "Lead_Decline_Reason",
+  leadDeclineNote: "Lead_Decline_Note",
+  leadDeclineOk: "Lead_Decline_Ok",
+  leadDeclining: "Lead_Declining",
+  leadDeclineRefused: "Lead_Decline_Refused",
+  leadDeclineDone: "Lead_Decline_Done",
+  leadReasonLost: "Lead_Reason_Lost",
+  leadReasonCannotContact: "Lead_Reason_CannotContact",
+  leadReasonNoLongerInterested: "Lead_Reason_NoLongerInterested",
+  leadReasonCanceled: "Lead_Reason_Canceled",
+  leadNotSaved: "Lead_NotSaved",
 } as const;
 export type TextKey = keyof typeof Text;
 export type Texts = Record<TextKey, string>;

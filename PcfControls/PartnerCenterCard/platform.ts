@@ -1,25 +1,31 @@
 // The card's side effects on the real platform: context.webAPI, context.navigation, context.formatting,
-// and the relay through fetch with a token from the injected getAccessToken.
-import { MicrosoftSolution, Opportunity } from "../../Core/generated/schema.ts";
+// and the relay through fetch with the seller's token (services/signIn.ts, unless a host injects one).
+import { MicrosoftSolution, Opportunity, Solution } from "../../Core/generated/schema.ts";
 import type { IInputs } from "./generated/ManifestTypes";
 import { RelayPolling } from "./constants.ts";
-import { createRelayClient, signInNotConfigured, type FetchLike, type GetAccessToken } from "./services/relay.ts";
+import { createLeadActions, type XrmExecute } from "./services/leadActions.ts";
+import { createRelayClient, type FetchLike, type GetAccessToken } from "./services/relay.ts";
+import { relaySignIn } from "./services/signIn.ts";
 import type { CardServices, FixTarget, RelayPollingOptions } from "./types.ts";
 
 /** What a host may inject; Dynamics constructs the control with none of it. */
 export interface CardOptions {
   /**
-   * Bearer token for the relay's client API. In Dynamics this is an msal-browser silent sign-in
-   * (acquireTokenSilent for the relay's app scope, falling back to ssoSilent); the relay issue wires it.
-   * Until then the default rejects, and Sync now / Retry say that sign-in is not set up.
+   * Bearer token for the relay's client API. In Dynamics none is injected: services/signIn.ts signs the
+   * seller in with msal-browser (silent, then ssoSilent with the user's UPN, a popup on Sync now / Retry).
    */
   getAccessToken?: GetAccessToken;
   /** fetch for the relay calls (defaults to window.fetch). */
   fetch?: FetchLike;
   polling?: Partial<RelayPollingOptions>;
+  /** The clock lead mode counts the time left to answer a referral with (defaults to the system clock). */
+  now?: () => Date;
 }
 
 type ContextSource = () => ComponentFramework.Context<IInputs>;
+
+/** The standard user table and the column holding the user's UPN (the same on every environment). */
+const SystemUser = { logicalName: "systemuser", upn: "domainname" } as const;
 
 /**
  * PCF cannot move the focus to another control on the form (that is Xrm's formContext, which a PCF
@@ -47,8 +53,21 @@ export function openFix(navigation: ComponentFramework.Navigation, target: FixTa
 
 export function createServices(current: ContextSource, options: CardOptions, lifetime: AbortSignal): CardServices {
   const hasWebApi = Boolean(current().webAPI);
-  const getAccessToken = options.getAccessToken ?? signInNotConfigured;
   const fetchImpl: FetchLike = options.fetch ?? ((input, init) => window.fetch(input, init));
+  let upn: Promise<string | undefined> | undefined;
+  // The signed-in Dynamics user's UPN: Entra ID's login_hint, so the silent sign-in picks the same person.
+  const loginHint = (): Promise<string | undefined> => {
+    upn ??= Promise.resolve()
+      .then(() => current().webAPI.retrieveRecord(SystemUser.logicalName, current().userSettings.userId.replace(/[{}]/g, ""), `?$select=${SystemUser.upn}`))
+      .then((user) => (typeof user[SystemUser.upn] === "string" && user[SystemUser.upn] ? String(user[SystemUser.upn]) : undefined))
+      .catch(() => {
+        upn = undefined;
+        return undefined;
+      });
+    return upn;
+  };
+  const tokenFor = (relayUrl: string): GetAccessToken =>
+    options.getAccessToken ?? relaySignIn({ relayUrl, prefix: Solution.prefix, fetch: fetchImpl, loginHint });
   return {
     webAPI: hasWebApi
       ? {
@@ -56,7 +75,7 @@ export function createServices(current: ContextSource, options: CardOptions, lif
           retrieveMultipleRecords: (entityType, query, maxPageSize) => current().webAPI.retrieveMultipleRecords(entityType, query, maxPageSize),
         }
       : null,
-    relay: (relayUrl) => createRelayClient(relayUrl, getAccessToken, fetchImpl),
+    relay: (relayUrl) => createRelayClient(relayUrl, tokenFor(relayUrl), fetchImpl),
     formatDateTime: (date) => {
       try {
         return current().formatting.formatDateShort(date, true);
@@ -67,5 +86,15 @@ export function createServices(current: ContextSource, options: CardOptions, lif
     fix: (target) => openFix(current().navigation, target),
     polling: { ...RelayPolling, ...options.polling },
     lifetime,
+    // Lead mode: QualifyLead through the page's Xrm.WebApi.online.execute (PCF's webAPI has no execute),
+    // else a same-origin POST to the org's Web API; Decline is an update through context.webAPI.
+    lead: createLeadActions({
+      webAPI: () => current().webAPI ?? null,
+      xrm: () => (globalThis as { Xrm?: XrmExecute }).Xrm,
+      fetch: (input, init) => window.fetch(input, init),
+      origin: () => window.location.origin,
+      navigation: () => current().navigation,
+    }),
+    now: options.now ?? (() => new Date()),
   };
 }

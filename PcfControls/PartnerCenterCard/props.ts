@@ -2,8 +2,8 @@
 import type { Theme } from "@fluentui/react-components";
 import { languageOf } from "../../Core/messages.ts";
 import type { IInputs } from "./generated/ManifestTypes";
-import { BoundColumns, FORM_FACTOR_PHONE, InputProperties, NARROW_WIDTH, Text, type BoundProperty, type TextKey, type Texts } from "./constants.ts";
-import type { CardChange, CardFields, CardProps, CardServices, FieldValue, Layout } from "./types.ts";
+import { BoundColumns, FORM_FACTOR_PHONE, InputProperties, LeadBoundColumns, NARROW_WIDTH, StandardLead, Text, type BoundProperty, type LeadBoundProperty, type TextKey, type Texts } from "./constants.ts";
+import type { CardChange, CardFields, CardProps, CardServices, FieldValue, Layout, LeadContext, LeadFields } from "./types.ts";
 
 type Parameter = ComponentFramework.PropertyTypes.Property | undefined | null;
 
@@ -60,6 +60,25 @@ export function readFields(parameters: Partial<IInputs>): { fields: CardFields; 
   return { fields, missingBindings };
 }
 
+/** Lead mode: the lead's own columns, and which lead bindings the form editor left out. */
+export function readLeadFields(parameters: Partial<IInputs>, fields: CardFields): { fields: LeadFields; missingBindings: LeadBoundProperty[] } {
+  const p = parameters as Record<string, Parameter>;
+  const lead: LeadFields = {
+    respondBy: readField(p.respondBy, asDate),
+    sentBy: readField(p.sentBy, asText),
+    referralStatus: readField(p.referralStatus, asNumber),
+    referralSubstatus: readField(p.referralSubstatus, asNumber),
+  };
+  const all: Record<string, FieldValue<unknown>> = { ...fields, ...lead };
+  const missingBindings = (Object.keys(LeadBoundColumns) as LeadBoundProperty[]).filter((name) => !all[name]!.bound);
+  return { fields: lead, missingBindings };
+}
+
+/** The table of the record the form shows (contextInfo), lower case; "" when the host does not say. */
+export function readEntityTypeName(context: ComponentFramework.Context<IInputs>): string {
+  return ((context.mode as unknown as ModeWithContextInfo).contextInfo?.entityTypeName ?? "").toLowerCase();
+}
+
 export function readLayout(context: ComponentFramework.Context<IInputs>): Layout {
   if (context.client.getFormFactor() === FORM_FACTOR_PHONE) return "phone";
   const width = context.mode.allocatedWidth;
@@ -93,8 +112,24 @@ export function readProps(
   const parameters = (context.parameters ?? {}) as Partial<IInputs>;
   const { fields, missingBindings } = readFields(parameters);
   const opportunity = readOpportunity(context);
+  let lead: LeadContext | null = null;
+  let missing: string[] = missingBindings;
+  if (readEntityTypeName(context) === StandardLead.logicalName) {
+    const leadFields = readLeadFields(parameters, fields);
+    const respondBy = leadFields.fields.respondBy.value;
+    let offset = 0;
+    try {
+      offset = context.userSettings?.getTimeZoneOffsetMinutes(respondBy ?? undefined) ?? 0;
+    } catch {
+      offset = 0;
+    }
+    lead = { id: opportunity.id, fields: leadFields.fields, timeZoneOffsetMinutes: Number.isFinite(offset) ? offset : 0 };
+    missing = leadFields.missingBindings;
+  }
   return {
-    opportunityId: opportunity.id,
+    lead,
+    // On the lead form the record is the lead (lead.id), not an opportunity.
+    opportunityId: lead ? null : opportunity.id,
     opportunityName: opportunity.name,
     language: languageOf(context.userSettings?.languageId),
     rtl: context.userSettings?.isRTL === true,
@@ -102,7 +137,7 @@ export function readProps(
     layout: readLayout(context),
     formDisabled: context.mode.isControlDisabled,
     fields,
-    missingBindings,
+    missingBindings: missing,
     relayUrlInput: asText(parameters.relayUrl?.raw)?.trim() ?? null,
     historySize: readHistorySize(parameters.historySize),
     theme: context.fluentDesignLanguage?.tokenTheme as unknown as Theme | undefined,

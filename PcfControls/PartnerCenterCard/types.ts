@@ -4,6 +4,7 @@ import type { Theme } from "@fluentui/react-components";
 import type { Language } from "../../Core/messages.ts";
 import type { Texts } from "./constants.ts";
 import type { CardWebApi } from "./services/dataverse.ts";
+import type { LeadActions } from "./services/leadActions.ts";
 import type { RelayClient } from "./services/relay.ts";
 
 /** One bound column as the card sees it, with the user's field security on it. */
@@ -65,11 +66,34 @@ export interface CardServices {
   polling: RelayPollingOptions;
   /** Aborted when the control is destroyed: stops polling and late state updates. */
   lifetime: AbortSignal;
+  /** Lead mode: accept (qualify) or decline (disqualify) the referral, open the new opportunity. */
+  lead: LeadActions;
+  /** The clock the time left to answer a referral is counted with. */
+  now: () => Date;
+}
+
+/** The lead's own columns the card reads in lead mode (the shared ones are in CardFields). */
+export interface LeadFields {
+  respondBy: FieldValue<Date>;
+  sentBy: FieldValue<string>;
+  referralStatus: FieldValue<number>;
+  referralSubstatus: FieldValue<number>;
+}
+
+/** Lead mode: the card sits on the lead form and answers the referral Microsoft sent. */
+export interface LeadContext {
+  /** The saved lead's id; null on a new, unsaved record. */
+  id: string | null;
+  fields: LeadFields;
+  /** The user's time zone offset (minutes ahead of UTC) at Respond by, for counting calendar days. */
+  timeZoneOffsetMinutes: number;
 }
 
 export type Layout = "wide" | "phone";
 
 export interface CardProps {
+  /** Lead mode when the card sits on a lead form; null on the opportunity form. */
+  lead: LeadContext | null;
   /** The saved opportunity's id; null on a new, unsaved record. */
   opportunityId: string | null;
   opportunityName: string;

@@ -53,6 +53,11 @@ export interface ClientApiConfig {
   audience: string | undefined;
   /** Browser origins allowed to call it (CORS): the Dynamics 365 org URL's by default. */
   allowedOrigins: string[];
+  /**
+   * The single-page app registration the card and form scripts sign in with (msal-browser), published at
+   * GET /api/sign-in. By default the API's own app id: one registration may expose the API and sign in to it.
+   */
+  spaClientId?: string;
 }
 
 /** One message per problem, each naming its variable. */
@@ -98,6 +103,7 @@ export const SETTINGS = [
   { env: "PCR_WORKER_CONCURRENCY", key: "workerConcurrency", what: "sync jobs run at once (1 to 32)", default: "4" },
   { env: "PCR_LOG_LEVEL", key: "logLevel", what: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { env: "PCR_API_AUDIENCE", key: "apiAudience", what: "the client API's app registration (the card and form scripts sign in to it): its Application ID URI (api://…) or client id; unset: the client API is off" },
+  { env: "PCR_API_SPA_CLIENT_ID", key: "apiSpaClientId", what: "application (client) id of the single-page app registration the card and form scripts sign in with (redirect URI https://<org>/WebResources/pcr_/signin/redirect.html); default: the API's own app id from PCR_API_AUDIENCE" },
   { env: "PCR_API_ALLOWED_ORIGINS", key: "apiAllowedOrigins", what: "browser origins allowed to call the client API (CORS), comma-separated; default: the origin of PCR_DATAVERSE_URL" },
 ] as const satisfies ReadonlyArray<{ env: string; key: string; what: string; default?: string; required?: boolean; secret?: boolean }>;
 
@@ -247,6 +253,8 @@ const schema = z.object({
   PCR_LOG_LEVEL: z.string().trim().toLowerCase().pipe(z.enum(LOG_LEVELS, { error: `PCR_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })),
   PCR_API_AUDIENCE: z.string().trim().optional().transform((v) => v || undefined)
     .refine((v) => v === undefined || GUID.test(v) || /^(api|https):\/\/[^\s/]+(\/[^\s]*)?$/i.test(v), { error: "PCR_API_AUDIENCE is not an Application ID URI (api://… or https://…) or a client id (GUID)" }),
+  PCR_API_SPA_CLIENT_ID: z.string().trim().optional().transform((v) => v || undefined)
+    .refine((v) => v === undefined || GUID.test(v), { error: `PCR_API_SPA_CLIENT_ID is not a GUID: expected ${whatIs("PCR_API_SPA_CLIENT_ID")}` }),
   PCR_API_ALLOWED_ORIGINS: z.string().optional().transform((value, ctx) => {
     const origins: string[] = [];
     for (const part of (value ?? "").split(",").map((p) => p.trim()).filter(Boolean)) {
@@ -264,7 +272,17 @@ const schema = z.object({
   if (Boolean(value.PCR_TLS_CERT_FILE) !== Boolean(value.PCR_TLS_KEY_FILE)) {
     ctx.addIssue({ code: "custom", path: ["PCR_TLS_KEY_FILE"], message: "PCR_TLS_CERT_FILE and PCR_TLS_KEY_FILE go together: set both or neither" });
   }
+  if (value.PCR_API_AUDIENCE && !value.PCR_API_SPA_CLIENT_ID && !apiAppId(value.PCR_API_AUDIENCE)) {
+    ctx.addIssue({ code: "custom", path: ["PCR_API_SPA_CLIENT_ID"], message: `PCR_API_SPA_CLIENT_ID is not set, and PCR_API_AUDIENCE (${value.PCR_API_AUDIENCE}) names no app id to default to: set it to ${whatIs("PCR_API_SPA_CLIENT_ID")}` });
+  }
 });
+
+/** The app id in an audience written as api://<app id> or as the bare app id; undefined for other URIs. */
+export function apiAppId(audience: string): string | undefined {
+  const value = audience.trim().replace(/\/+$/, "");
+  const id = /^api:\/\/([0-9a-f-]{36})$/i.exec(value)?.[1] ?? value;
+  return GUID.test(id) ? id.toLowerCase() : undefined;
+}
 
 /** Reads the JSON file: keys are either the variable names or the camelCase keys of SETTINGS. */
 function readConfigFile(path: string, problems: string[]): Raw {
@@ -353,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadOp
     clientApi: {
       audience: v.PCR_API_AUDIENCE,
       allowedOrigins: v.PCR_API_ALLOWED_ORIGINS.length ? v.PCR_API_ALLOWED_ORIGINS : [new URL(v.PCR_DATAVERSE_URL).origin],
+      ...(v.PCR_API_AUDIENCE ? { spaClientId: v.PCR_API_SPA_CLIENT_ID?.toLowerCase() ?? apiAppId(v.PCR_API_AUDIENCE) } : {}),
     },
   };
 }
@@ -379,6 +398,7 @@ export function describeConfig(config: RelayConfig): Record<string, unknown> {
     logLevel: config.logLevel,
     apiAudience: config.clientApi.audience ?? "none (client API off)",
     apiAllowedOrigins: config.clientApi.allowedOrigins,
+    apiSpaClientId: config.clientApi.spaClientId ?? "none",
   };
 }
 
@@ -450,6 +470,7 @@ export function sandboxConfig(endpointsFile: string, options: SandboxConfigOptio
     workerConcurrency: options.workerConcurrency ?? 4,
     logLevel: options.logLevel ?? "info",
     // The card app exposes the client API in the demo tenant (api://<card client id>); Dynamics is the Dataverse sandbox's origin.
-    clientApi: { audience: `api://${DEMO_APPS.card.clientId}`, allowedOrigins: [new URL(endpoints.dataverse).origin] },
+    // The card's sign-in is the demo tenant's single-page app (its redirect URI is the org's pcr_/signin/redirect.html).
+    clientApi: { audience: `api://${DEMO_APPS.card.clientId}`, allowedOrigins: [new URL(endpoints.dataverse).origin], spaClientId: DEMO_APPS.cardSignIn.clientId },
   };
 }

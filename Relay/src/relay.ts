@@ -15,6 +15,7 @@ import { startWorker } from "./sync/worker.ts";
 import { DataverseSide } from "./sync/dataverse-side.ts";
 import { createStepReader } from "./sync/step-reader.ts";
 import { UserTokenVerifier } from "./client-api/auth.ts";
+import { signInSettings } from "./client-api/sign-in.ts";
 import type { ClientApiServices } from "./routes/client-api.ts";
 import type { RelayConfig } from "./config.ts";
 import { describeConfig } from "./config.ts";
@@ -219,6 +220,9 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
       allowedOrigins: config.clientApi.allowedOrigins,
       tokens: config.clientApi.audience
         ? new UserTokenVerifier({ authorityHost: config.entra.authorityHost, tenant: config.entra.tenantId, audience: config.clientApi.audience, agent: identityAgent })
+        : undefined,
+      signIn: config.clientApi.audience && config.clientApi.spaClientId
+        ? signInSettings({ authorityHost: config.entra.authorityHost, tenantId: config.entra.tenantId, audience: config.clientApi.audience, spaClientId: config.clientApi.spaClientId })
         : undefined,
     };
     const app = await buildApp({

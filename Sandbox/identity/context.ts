@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { SigningKeySet } from "../shared/tokens.ts";
 import type { Directory } from "./directory.ts";
 import type { DeviceCodeStore } from "./device-codes.ts";
+import type { BrowserSignIns } from "./authorize.ts";
 import { EntraError, entraErrorBody } from "./entra-errors.ts";
 import type { RefreshTokenStore } from "./refresh-tokens.ts";
 import type { SigningCertificate } from "./signing-certificate.ts";
@@ -24,6 +25,8 @@ export interface IdentityContext {
   issuer: TokenIssuer;
   refreshTokens: RefreshTokenStore;
   deviceCodes: DeviceCodeStore;
+  /** Browser sessions, authorization codes, and sign-ins waiting on the sign-in page. */
+  browserSignIns: BrowserSignIns;
   stats: RequestStats;
   deviceCode: { lifetimeSeconds: number; intervalSeconds: number };
 }

@@ -5,10 +5,13 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
 import type { Answer, DeviceAuthorization } from "./device-codes.ts";
 import type { IdentityContext } from "./context.ts";
+import { SESSION_COOKIE, sessionCookie } from "./authorize.ts";
 
 const UserCodeBody = z.object({ user_code: z.string().trim().min(1) });
 const ApproveBody = UserCodeBody.extend({ username: z.string().trim().min(1) });
 const RevokeBody = z.object({ username: z.string().trim().min(1).optional() }).optional();
+const SessionBody = z.object({ username: z.string().trim().min(1) });
+const RedirectUriBody = z.object({ redirectUri: z.url({ protocol: /^https?$/ }) });
 const DevicePageForm = z.object({
   user_code: z.string().trim().default(""),
   username: z.string().trim().default(""),
@@ -95,8 +98,39 @@ export function controlRoutes(app: FastifyInstance, context: IdentityContext): v
     return { revoked: context.refreshTokens.revoke(username) };
   });
 
+  // A browser session for a demo user, as if they had signed in on the sign-in page: the answer names the
+  // cookie for the identity sandbox's host (a test puts it in its browser) and sets it too.
+  app.post("/sandbox/sessions", async (request, reply) => {
+    const body = SessionBody.safeParse(request.body);
+    if (!body.success) return invalid(reply, body.error);
+    const user = directory.findUser(body.data.username);
+    if (!user) return reply.code(404).send({ error: "unknown_user", message: `${body.data.username} is not a user of the demo tenant.` });
+    const { value, session } = context.browserSignIns.startSession(user);
+    return reply.header("set-cookie", sessionCookie(value)).send({ username: user.username, sid: session.sid, cookie: { name: SESSION_COOKIE, value } });
+  });
+
+  /** Signs browsers out: one user's sessions or everyone's. */
+  app.post("/sandbox/sessions/end", async (request, reply) => {
+    const body = RevokeBody.safeParse(request.body);
+    if (!body.success) return invalid(reply, body.error);
+    const user = body.data?.username ? directory.findUser(body.data.username) : undefined;
+    if (body.data?.username && !user) return reply.code(404).send({ error: "unknown_user", message: `${body.data.username} is not a user of the demo tenant.` });
+    return { ended: context.browserSignIns.endSessions(user?.oid) };
+  });
+
+  // What an admin does in the app registration: add a Single-page application redirect URI.
+  app.post<{ Params: { clientId: string } }>("/sandbox/apps/:clientId/redirect-uris", async (request, reply) => {
+    const body = RedirectUriBody.safeParse(request.body);
+    if (!body.success) return invalid(reply, body.error);
+    const registered = directory.findApp(request.params.clientId);
+    if (!registered) return reply.code(404).send({ error: "unknown_app", message: `${request.params.clientId} is not an app of the demo tenant.` });
+    directory.addSpaRedirectUri(registered, body.data.redirectUri);
+    return { clientId: registered.clientId, spaRedirectUris: directory.spaRedirectUris(registered) };
+  });
+
   app.post("/sandbox/reset", async (_request, reply) => {
     deviceCodes.clear();
+    context.browserSignIns.clear();
     context.refreshTokens.clear();
     context.stats.clear();
     return reply.code(204).send();

@@ -47,8 +47,12 @@ export class Directory {
   readonly apps: readonly DemoApp[] = Object.values(DEMO_APPS);
   readonly users: readonly DemoUser[] = Object.values(DEMO_USERS);
   readonly resources: readonly Resource[];
+  readonly #orgUrl: string;
+  /** Redirect URIs an admin added to an app (control call), by client id. */
+  readonly #addedRedirectUris = new Map<string, Set<string>>();
 
   constructor(dataverseUrl: string) {
+    this.#orgUrl = trimSlashes(dataverseUrl);
     this.resources = [
       { identifier: trimSlashes(dataverseUrl), displayName: "Dataverse", delegatedScopes: ["user_impersonation"] },
       { identifier: PARTNER_CENTER_RESOURCE, displayName: "Microsoft Partner", delegatedScopes: ["user_impersonation"] },
@@ -82,6 +86,18 @@ export class Directory {
   findResource(identifier: string): Resource | undefined {
     const wanted = trimSlashes(identifier).toLowerCase();
     return this.resources.find((resource) => resource.identifier.toLowerCase() === wanted);
+  }
+
+  /** An app's single-page application redirect URIs: its paths on the Dynamics 365 org, and any added since. */
+  spaRedirectUris(app: DemoApp): string[] {
+    return [...(app.spaRedirectPaths ?? []).map((path) => `${this.#orgUrl}${path}`), ...(this.#addedRedirectUris.get(app.clientId) ?? [])];
+  }
+
+  /** Adds a single-page application redirect URI to an app, as an admin does in its registration. */
+  addSpaRedirectUri(app: DemoApp, redirectUri: string): void {
+    const uris = this.#addedRedirectUris.get(app.clientId) ?? new Set<string>();
+    uris.add(redirectUri);
+    this.#addedRedirectUris.set(app.clientId, uris);
   }
 
   /** The object id of an app's service principal in the tenant (`oid`/`sub` of its app-only tokens). */

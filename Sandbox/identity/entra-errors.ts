@@ -104,6 +104,31 @@ export const Errors = {
     new EntraError(400, "invalid_grant", 70000, "Provided grant is invalid or malformed."),
   refreshTokenRevoked: (issuedAt: number, validFrom: number) =>
     new EntraError(400, "invalid_grant", 50173, `The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '${iso(issuedAt)}' and the TokensValidFrom date (before which tokens are not valid) for this user is '${iso(validFrom)}'.`, "bad_token"),
+  // The authorization endpoint and the authorization code grant (single-page apps: PKCE, cross-origin redemption).
+  redirectUriMismatch: (redirectUri: string, clientId: string) =>
+    new EntraError(400, "invalid_request", 50011, `The redirect URI '${redirectUri}' specified in the request does not match the redirect URIs configured for the application '${clientId}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal.`),
+  unsupportedResponseType: (responseType: string) =>
+    new EntraError(400, "unsupported_response_type", 700054, `response_type '${responseType}' is not enabled for the application.`),
+  unsupportedResponseMode: (responseMode: string) =>
+    new EntraError(400, "invalid_request", 90010, `The response_mode '${responseMode}' is not supported for this request.`),
+  pkceRequired: () =>
+    new EntraError(400, "invalid_request", 9002325, "Proof Key for Code Exchange is required for cross-origin authorization code redemption."),
+  pkceMethod: (method: string) =>
+    new EntraError(400, "invalid_request", 501491, `Invalid code_challenge_method '${method}': the identity sandbox, like single-page apps should, takes S256 only.`),
+  loginRequired: () =>
+    new EntraError(400, "login_required", 50058, "A silent sign-in request was sent but no user is signed in. The cookies used to represent the user's session were not sent in the request to Azure AD."),
+  otherUserSignedIn: () =>
+    new EntraError(400, "interaction_required", 16000, "Either multiple user identities are available for the current request or selected account is not supported for the scenario."),
+  codeVerifierMismatch: () =>
+    new EntraError(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request."),
+  codeExpired: () =>
+    new EntraError(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource."),
+  codeRedeemed: () =>
+    new EntraError(400, "invalid_grant", 54005, "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token."),
+  spaCrossOriginOnly: () =>
+    new EntraError(400, "invalid_request", 9002327, "Tokens issued for the 'Single-Page Application' client-type may only be redeemed via cross-origin requests."),
+  crossOriginSpaOnly: () =>
+    new EntraError(400, "invalid_request", 9002326, "Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type."),
   refreshTokenExpired: (issuedAt: number) =>
     new EntraError(400, "invalid_grant", 700082, `The refresh token has expired due to inactivity. The token was issued on ${iso(issuedAt)} and was inactive for 90.00:00:00.`, "bad_token"),
 } as const;

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from "node:path";
 
 export const REFRESH_TOKEN_LIFETIME_SECONDS = 90 * 24 * 60 * 60;
+/** Entra ID: refresh tokens issued to single-page apps (codes redeemed cross-origin) last 24 hours, and are never extended. */
+export const SPA_REFRESH_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 /** What a refresh token stands for: one user's sign-in to one app. */
 export interface SignInSession {
@@ -22,6 +24,8 @@ export interface SignInSession {
   confidential: boolean;
   /** The scopes of the sign-in, used when a refresh request names none. */
   scope: string;
+  /** A single-page app's sign-in: its refresh tokens are redeemed cross-origin only and end 24 h after the sign-in. */
+  spa?: { signedInAt: number };
 }
 
 interface StoredRefreshToken extends SignInSession {
@@ -61,7 +65,7 @@ export class RefreshTokenStore {
       amr: [...session.amr],
       hash: hashOf(token),
       issuedAt: now,
-      expiresAt: now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
+      expiresAt: session.spa ? session.spa.signedInAt + SPA_REFRESH_TOKEN_LIFETIME_SECONDS * 1000 : now + REFRESH_TOKEN_LIFETIME_SECONDS * 1000,
     });
     this.#save();
     return token;
@@ -72,8 +76,8 @@ export class RefreshTokenStore {
     if (!stored) return { status: "unknown" };
     if (stored.revokedAt !== undefined) return { status: "revoked", issuedAt: stored.issuedAt, revokedAt: stored.revokedAt };
     if (stored.expiresAt <= now) return { status: "expired", issuedAt: stored.issuedAt };
-    const { clientId, oid, username, amr, sid, confidential, scope } = stored;
-    return { status: "valid", session: { clientId, oid, username, amr: [...amr], sid, confidential, scope } };
+    const { clientId, oid, username, amr, sid, confidential, scope, spa } = stored;
+    return { status: "valid", session: { clientId, oid, username, amr: [...amr], sid, confidential, scope, ...(spa ? { spa } : {}) } };
   }
 
   /** Revokes the live refresh tokens of one user (by username) or of everyone; returns how many. */

@@ -15,6 +15,7 @@ import { TokenIssuer } from "./token-issuer.ts";
 import { discoveryRoutes } from "./discovery.ts";
 import { tokenRoutes } from "./token-endpoint.ts";
 import { controlRoutes } from "./control.ts";
+import { authorizeRoutes, BrowserSignIns } from "./authorize.ts";
 import type { IdentityContext, RequestStats } from "./context.ts";
 
 export interface IdentitySandboxOptions {
@@ -99,6 +100,7 @@ export async function createIdentitySandbox(options: IdentitySandboxOptions) {
     signingCertificate,
     refreshTokens,
     deviceCodes: new DeviceCodeStore(),
+    browserSignIns: new BrowserSignIns(),
     stats: createStats(),
     deviceCode: { lifetimeSeconds: options.deviceCodeLifetimeSeconds ?? 900, intervalSeconds: options.deviceCodeIntervalSeconds ?? 5 },
     issuer: new TokenIssuer({
@@ -139,6 +141,8 @@ export async function createIdentitySandbox(options: IdentitySandboxOptions) {
     discoveryRoutes(entra, context);
     tokenRoutes(entra, context);
   });
+  // The browser sign-in reads its sign-in page's form posts.
+  await app.register(async (browser) => authorizeRoutes(browser, context));
   await app.register(async (control) => controlRoutes(control, context));
   return app;
 }

@@ -8,6 +8,7 @@ import { EntraError, Errors } from "./entra-errors.ts";
 import { formParams, noStore, sendEntraError, type FormParams, type IdentityContext } from "./context.ts";
 import { parseAppScope, parseDelegatedScopes } from "./scopes.ts";
 import type { SignInSession } from "./refresh-tokens.ts";
+import { s256 } from "./authorize.ts";
 import type { TokenAnswer } from "./token-issuer.ts";
 
 const GRANT_TYPES: Record<string, Grant> = {
@@ -126,7 +127,31 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
     return context.issuer.delegated(client.app, user, session, parseDelegatedScopes(authorization.scope, directory), { clientInfo: form.client_info === "1" });
   }
 
-  async function refreshToken(client: Client, form: FormParams): Promise<TokenAnswer> {
+  /** A code from the browser sign-in (authorize.ts): once, by its app, with its redirect URI and PKCE verifier. */
+  async function authorizationCode(client: Client, form: FormParams, origin: string | undefined): Promise<TokenAnswer> {
+    if (!form.code) throw Errors.missingParameter("code");
+    if (!form.redirect_uri) throw Errors.missingParameter("redirect_uri");
+    const code = context.browserSignIns.codes.get(form.code);
+    if (!code || code.clientId !== client.app.clientId || code.redirectUri !== form.redirect_uri) throw Errors.refreshTokenOtherClient();
+    if (code.redeemed) throw Errors.codeRedeemed();
+    if (code.expiresAt <= Date.now()) throw Errors.codeExpired();
+    // Single-page apps' codes: from the browser (an Origin header) only; and no other kind of redirect URI cross-origin.
+    if (code.spa && origin === undefined) throw Errors.spaCrossOriginOnly();
+    if (!code.spa && origin !== undefined) throw Errors.crossOriginSpaOnly();
+    if (code.codeChallenge !== undefined) {
+      if (!form.code_verifier) throw Errors.codeVerifierMismatch();
+      if (s256(form.code_verifier) !== code.codeChallenge) throw Errors.codeVerifierMismatch();
+    }
+    code.redeemed = true;
+    const scope = form.scope ?? code.scope;
+    const session: SignInSession = {
+      clientId: client.app.clientId, oid: code.user.oid, username: code.user.username, amr: ["pwd"], sid: code.sid,
+      confidential: client.confidential, scope, ...(code.spa ? { spa: { signedInAt: code.signedInAt } } : {}),
+    };
+    return context.issuer.delegated(client.app, code.user, session, parseDelegatedScopes(scope, directory), { clientInfo: form.client_info === "1", nonce: code.nonce });
+  }
+
+  async function refreshToken(client: Client, form: FormParams, origin: string | undefined): Promise<TokenAnswer> {
     if (!form.refresh_token) throw Errors.missingParameter("refresh_token");
     const redemption = context.refreshTokens.redeem(form.refresh_token);
     if (redemption.status === "unknown") throw Errors.refreshTokenMalformed();
@@ -135,6 +160,7 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
     const previous = redemption.session;
     if (previous.clientId !== client.app.clientId) throw Errors.refreshTokenOtherClient();
     if (previous.confidential && !client.confidential) throw Errors.clientSecretRequired();
+    if (previous.spa && origin === undefined) throw Errors.spaCrossOriginOnly();
     const user = directory.findUserByOid(previous.oid);
     if (!user) throw Errors.userNotFound(directory.tenantId);
     // Refresh tokens serve any resource the user consented to; the scope may differ from the sign-in's.
@@ -145,6 +171,7 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
   }
 
   async function token(request: FastifyRequest<{ Params: { tenant: string } }>): Promise<TokenAnswer> {
+    const origin = typeof request.headers.origin === "string" ? request.headers.origin : undefined;
     const tenant = tenantOf(request.params.tenant);
     const form = formParams(request);
     if (!form.grant_type) throw Errors.missingParameter("grant_type");
@@ -162,15 +189,18 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
       case "device_code":
         return deviceCode(client, form);
       case "refresh_token":
-        return refreshToken(client, form);
+        return refreshToken(client, form, origin);
       case "authorization_code":
-        // The sandbox has no sign-in page that hands out authorization codes.
-        if (!form.code) throw Errors.missingParameter("code");
-        throw new EntraError(400, "invalid_grant", 70000, "The identity sandbox does not issue authorization codes; use the device code flow or the password grant.");
+        return authorizationCode(client, form, origin);
     }
   }
 
+  // Browsers (single-page apps) call the token endpoint cross-origin: Entra ID answers any origin.
+  app.options<{ Params: { tenant: string } }>("/:tenant/oauth2/v2.0/token", async (_request, reply) =>
+    reply.code(200).headers({ "access-control-allow-origin": "*", "access-control-allow-methods": "POST, OPTIONS", "access-control-allow-headers": "*", "access-control-max-age": "86400" }).send());
+
   app.post<{ Params: { tenant: string } }>("/:tenant/oauth2/v2.0/token", async (request, reply) => {
+    if (request.headers.origin !== undefined) reply.header("access-control-allow-origin", "*");
     try {
       return noStore(reply).send(await token(request));
     } catch (error) {

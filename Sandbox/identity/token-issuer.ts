@@ -68,7 +68,7 @@ export class TokenIssuer {
   }
 
   /** A user's sign-in (device code, password) or its refresh. */
-  async delegated(app: DemoApp, user: DemoUser, session: SignInSession, scopes: DelegatedScopes, options: { clientInfo: boolean }): Promise<TokenAnswer> {
+  async delegated(app: DemoApp, user: DemoUser, session: SignInSession, scopes: DelegatedScopes, options: { clientInfo: boolean; nonce?: string | undefined }): Promise<TokenAnswer> {
     const iss = this.#issuer();
     const tid = this.#directory.tenantId;
     const acr = session.confidential ? "1" : "0";
@@ -113,11 +113,14 @@ export class TokenIssuer {
         aio: opaque(48),
         ...(scopes.oidc.has("email") ? { email: user.username } : {}),
         ...(scopes.oidc.has("profile") ? { name: user.displayName, preferred_username: user.username } : {}),
+        // The authorize request's nonce comes back in the ID token: msal-browser checks it.
+        ...(options.nonce ? { nonce: options.nonce } : {}),
         oid: user.oid,
         rh: `1.A${opaque(36)}.`,
         sid: session.sid,
         sub: pairwiseSubject(user.oid, app.clientId),
         tid,
+        ver: "2.0",
       }, ID_TOKEN_LIFETIME_SECONDS);
       // Entra ID adds client_info only when the request asks with client_info=1 (MSAL always does).
       if (options.clientInfo) answer.client_info = Buffer.from(JSON.stringify({ uid: user.oid, utid: tid })).toString("base64url");

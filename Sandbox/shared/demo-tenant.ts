@@ -1,6 +1,7 @@
 // The demo tenant every sandbox shares: one Entra ID tenant with the app registrations and users the
 // product needs, and the Partner Center roles those users hold. Ids are fixed so that .sandbox/ state,
 // tests and docs agree across runs.
+import { Solution } from "../../Core/generated/schema.ts";
 
 export const DEMO_TENANT_ID = "7d3f2c1b-5a4e-4f6d-8c9b-0a1e2f3d4c5b";
 export const DEMO_TENANT_DOMAIN = "contoso-sandbox.onmicrosoft.com";
@@ -27,7 +28,15 @@ export interface DemoApp {
   grants: Array<"client_credentials" | "refresh_token" | "device_code" | "password" | "authorization_code">;
   /** Application permissions (roles claim) granted for app-only tokens, by resource. */
   appRoles?: Record<string, string[]>;
+  /**
+   * Single-page application redirect URIs, as paths on the Dynamics 365 org (the Dataverse sandbox's
+   * URL): codes for them are redeemed cross-origin only, with PKCE, and their refresh tokens last 24 h.
+   */
+  spaRedirectPaths?: readonly string[];
 }
+
+/** Where the solution's sign-in redirect page is served on the org (web resource pcr_/signin/redirect.html). */
+export const SIGN_IN_REDIRECT_PATH = `/WebResources/${Solution.prefix}_/signin/redirect.html`;
 
 export const DEMO_APPS = {
   /** The relay's Dataverse application user: client credentials only. */
@@ -56,6 +65,13 @@ export const DEMO_APPS = {
     clientId: "b1c2d3e4-0004-4a5b-8c7d-9e0f1a2b3c4d",
     displayName: "Partner Center card",
     grants: ["authorization_code", "refresh_token", "password"],
+  },
+  /** The card's and form scripts' sign-in (msal-browser inside Dynamics): a single-page app asking for the card app's API. */
+  cardSignIn: {
+    clientId: "b1c2d3e4-0005-4a5b-8c7d-9e0f1a2b3c4d",
+    displayName: "Partner Center card sign-in (SPA)",
+    grants: ["authorization_code", "refresh_token"],
+    spaRedirectPaths: [SIGN_IN_REDIRECT_PATH],
   },
 } as const satisfies Record<string, DemoApp>;
 

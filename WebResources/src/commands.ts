@@ -83,8 +83,7 @@ export async function syncNow(primaryControl: FormContext): Promise<void> {
   const opportunityId = savedRecordId(form);
   if (!isOpportunity(form) || !opportunityId) return tell("WARNING", say("syncNeedsSave", language));
   if (!syncOn(form)) return tell("WARNING", say("syncNeedsToggle", language));
-  const { getAccessToken, fetch: fetchImpl, sleep } = relayServices();
-  if (!getAccessToken) return tell("WARNING", say("signInNotSetUp", language));
+  const { signIn, fetch: fetchImpl, sleep } = relayServices();
 
   let relayUrl: string | null;
   let configured: string;
@@ -110,7 +109,7 @@ export async function syncNow(primaryControl: FormContext): Promise<void> {
   let outcome: { level: Xrm.FormNotificationLevel; message: string };
   let succeeded = false;
   try {
-    const client = createRelayClient(relayUrl, getAccessToken, fetchImpl);
+    const client = createRelayClient(relayUrl, signIn(relayUrl), fetchImpl);
     const status = await runAndFollow(client, "sync", opportunityId, {
       ...RelayPolling,
       ...(sleep ? { sleep } : {}),

@@ -18,9 +18,16 @@ export const Standard = {
     currency: "transactioncurrencyid",
     closeDate: "estimatedclosedate",
   },
+  lead: {
+    /** Est. Revenue and Est. Close Date: Partner Center needs both to accept a referral. */
+    estimatedRevenue: "estimatedamount",
+    estimatedCloseDate: "estimatedclosedate",
+  },
   account: { logicalName: "account", id: "accountid" },
   contact: { logicalName: "contact", id: "contactid", email: "emailaddress1", firstName: "firstname", lastName: "lastname" },
   currency: { logicalName: "transactioncurrency", id: "transactioncurrencyid", isoCode: "isocurrencycode" },
+  /** The signed-in user; domainname is the UPN Entra ID knows them by (the sign-in's login_hint). */
+  systemUser: { logicalName: "systemuser", upn: "domainname" },
   environmentVariable: {
     definition: "environmentvariabledefinition",
     schemaName: "schemaname",
@@ -66,6 +73,7 @@ export const NotificationId = {
   visibility: "partnercenter.visibility",
   command: "partnercenter.command",
   neededPrefix: "partnercenter.needed.",
+  respondBy: "partnercenter.respondBy",
 } as const;
 
 /** XrmEnum.SaveMode.AutoSave (a const enum, which isolated modules cannot read). */

@@ -43,10 +43,6 @@ export const Texts = {
   openNoLink: { 1033: "The referral link appears once the deal is in Partner Center.", 1043: "De verwijzingskoppeling verschijnt zodra de deal in Partner Center staat." },
   syncNeedsSave: { 1033: "Save the opportunity before syncing it with Partner Center.", 1043: "Sla de verkoopkans op voordat u die met Partner Center synchroniseert." },
   syncNeedsToggle: { 1033: "Turn on Sync with Partner Center and save before syncing.", 1043: "Zet Synchroniseren met Partner Center aan en sla op voordat u synchroniseert." },
-  signInNotSetUp: {
-    1033: "Sync now is not available yet: signing in to the relay from Dynamics 365 is not set up. Ask your administrator to set up relay sign-in. Until then, saving the opportunity with Sync with Partner Center on shares it.",
-    1043: "Nu synchroniseren is nog niet beschikbaar: aanmelden bij de relay vanuit Dynamics 365 is niet ingesteld. Vraag uw beheerder het aanmelden bij de relay in te stellen. Tot die tijd deelt u de verkoopkans door die op te slaan met Synchroniseren met Partner Center aan.",
-  },
   noRelayUrl: {
     1033: "Sync now is off: the Relay URL environment variable is empty. Ask your administrator to set it.",
     1043: "Nu synchroniseren staat uit: de omgevingsvariabele Relay-URL is leeg. Vraag uw beheerder die in te vullen.",
@@ -73,6 +69,16 @@ export const Texts = {
   runUnreachable: { 1033: "The relay at {0} could not be reached.", 1043: "De relay op {0} is niet bereikbaar." },
   runHttp: { 1033: "The relay answered with HTTP {0}: {1}", 1043: "De relay antwoordde met HTTP {0}: {1}" },
   runBadAnswer: { 1033: "The relay gave an answer the form does not understand.", 1043: "De relay gaf een antwoord dat het formulier niet begrijpt." },
+
+  // Lead form: a referral Microsoft sent waits for the seller's answer until Respond by.
+  respondBySoon: {
+    1033: "Partner Center closes this referral as Expired on {0} if nobody accepts or declines it: qualify the lead to accept, disqualify it to decline.",
+    1043: "Partner Center sluit deze verwijzing op {0} als Verlopen als niemand haar accepteert of afwijst: kwalificeer de lead om te accepteren, diskwalificeer hem om af te wijzen.",
+  },
+  respondByPassed: {
+    1033: "The time to answer this referral ended on {0}: Partner Center closes it as Expired, and qualifying the lead can no longer accept it. Disqualify the lead, or ask Microsoft to send the referral again.",
+    1043: "De tijd om deze verwijzing te beantwoorden is op {0} verstreken: Partner Center sluit haar als Verlopen, en door de lead te kwalificeren wordt ze niet meer geaccepteerd. Diskwalificeer de lead, of vraag Microsoft de verwijzing opnieuw te sturen.",
+  },
 } satisfies Record<string, Text>;
 
 export type TextKey = keyof typeof Texts;

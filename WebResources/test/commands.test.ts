@@ -92,16 +92,21 @@ function stubData(t: TestForm) {
 const noWait = (): Promise<void> => Promise.resolve();
 
 describe("Sync now", () => {
-  test("not signed in: says relay sign-in is not set up (en and nl), and calls nothing", async () => {
-    for (const [language, text] of [[1033, "signing in to the relay from Dynamics 365 is not set up"], [1043, "aanmelden bij de relay vanuit Dynamics 365 is niet ingesteld"]] as const) {
+  test("by default signs in with msal-browser through the relay's sign-in settings: a relay without them says the admin must set it up, and starts nothing", async () => {
+    for (const [language, text] of [[1033, "Could not sign in to the relay: The relay's sign-in is not set up (HTTP 503"], [1043, "Aanmelden bij de relay is mislukt: The relay's sign-in is not set up (HTTP 503"]] as const) {
       const t = openForm({ language });
-      const relay = fakeRelay([]);
-      configureRelayServices({ fetch: relay.fetch, sleep: noWait });
-      const progress = stubProgress();
+      const exchanges: string[] = [];
+      const fetch = async (input: string, init?: RequestInit): Promise<Response> => {
+        exchanges.push(`${init?.method ?? "GET"} ${input}`);
+        return new Response(JSON.stringify({ error: { code: "client-api-off", message: "the client API is not set up" } }), { status: 503, headers: { "Content-Type": "application/json" } });
+      };
+      configureRelayServices({ fetch, sleep: noWait });
+      stubProgress();
+      stubData(t);
       await syncNow(t.form);
       expect(t.notification(NotificationId.command)?.message).toContain(text);
-      expect(relay.exchanges).toEqual([]);
-      expect(progress.show).not.toHaveBeenCalled();
+      expect(t.notification(NotificationId.command)?.message).toContain("PCR_API_AUDIENCE");
+      expect(exchanges).toEqual([`GET ${RELAY}/api/sign-in`]);
     }
   });
 

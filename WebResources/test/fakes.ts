@@ -9,6 +9,9 @@ import { forgetFacts } from "../src/facts.ts";
 import { resetRelayServices } from "../src/relaySignIn.ts";
 import type { FormWebApi } from "../src/xrm.ts";
 
+/** The Dynamics 365 org the form runs in (its web resources, the sign-in redirect page, live there). */
+export const ORG_URL = "https://contoso.crm4.dynamics.com";
+
 export const Ids = {
   opportunity: "0f8fad5b-d9cb-469f-a165-70867728950e",
   account: "7c9e6679-7425-40de-944b-e07fc1f90ae7",
@@ -176,6 +179,10 @@ export interface FormSetup {
   syncStatus?: number | null;
   lastSyncError?: string | null;
   referralLink?: string | null;
+  /** Lead: Referral status, Respond by, Est. Revenue and Est. Close Date. */
+  referralStatus?: number | null;
+  respondBy?: Date | null;
+  estimatedRevenue?: number | null;
   productsObsolete?: boolean;
   /** Columns (or "solutionsGrid") the form does not have. */
   omit?: string[];
@@ -210,6 +217,7 @@ export function openForm(setup: FormSetup = {}, data: Data = defaultData()): Tes
   XrmMockGenerator.initialise({ entity: { entityName: entity, id: id ? `{${id.toUpperCase()}}` : "" } });
   const context = XrmMockGenerator.context;
   context.userSettings.languageId = setup.language ?? 1033;
+  (context as unknown as { clientUrl: string }).clientUrl = ORG_URL;
   const form = XrmMockGenerator.getFormContext();
   (form.ui.formSelector.getCurrentItem() as FormItemMock).formType = id ? 2 : 1;
   form.ui.refreshRibbon = jest.fn<() => void>();
@@ -233,10 +241,12 @@ export function openForm(setup: FormSetup = {}, data: Data = defaultData()): Tes
   add(columns.referralIdentifier, () => A.createString(columns.referralIdentifier, undefined));
   add(columns.audit, () => A.createString(columns.audit, undefined));
   add(columns.lastSyncedOn, () => A.createDate(columns.lastSyncedOn, undefined));
-  add(columns.referralStatus, () => A.createOptionSet(columns.referralStatus, undefined));
+  add(columns.referralStatus, () => A.createOptionSet(columns.referralStatus, setup.referralStatus ?? undefined));
   add(columns.referralSubstatus, () => A.createOptionSet(columns.referralSubstatus, undefined));
   if (entity === "lead") {
-    add(Lead.columns.respondBy, () => A.createDate(Lead.columns.respondBy, undefined));
+    add(Lead.columns.respondBy, () => A.createDate(Lead.columns.respondBy, setup.respondBy ?? undefined));
+    add(Standard.lead.estimatedRevenue, () => A.createNumber(Standard.lead.estimatedRevenue, setup.estimatedRevenue ?? undefined));
+    add(Standard.lead.estimatedCloseDate, () => A.createDate(Standard.lead.estimatedCloseDate, setup.closeDate ?? undefined));
   } else {
     const c = Opportunity.columns;
     add(c.referralVisibility, () => A.createBoolean(c.referralVisibility, setup.visibility ?? false));

@@ -12,6 +12,7 @@ import { ChecklistSection } from "./ChecklistSection.tsx";
 import { format } from "./format.ts";
 import { HistorySection } from "./HistorySection.tsx";
 import { useCardData, useRelayRun } from "./hooks.ts";
+import { LeadCard } from "./LeadCard.tsx";
 import { StatusSection, type ShownStatus } from "./StatusSection.tsx";
 import { useStyles } from "./styles.ts";
 
@@ -26,7 +27,8 @@ function relayBlockedReason(props: CardProps, relayUrlSource: string | null, set
   return null;
 }
 
-function PartnerCenterCardView(props: CardProps): React.ReactElement {
+/** The opportunity form's card (unchanged by lead mode). */
+function OpportunityCardView(props: CardProps): React.ReactElement {
   const { services, texts, language, fields } = props;
   const styles = useStyles();
   const titleId = useId("pcc-title");
@@ -173,6 +175,11 @@ function PartnerCenterCardView(props: CardProps): React.ReactElement {
       </article>
     </FluentProvider>
   );
+}
+
+/** The card on either form: lead mode on a lead, the deal's card on an opportunity. */
+function PartnerCenterCardView(props: CardProps): React.ReactElement {
+  return props.lead ? <LeadCard {...props} lead={props.lead} /> : <OpportunityCardView {...props} />;
 }
 
 /** The card. Memoised: the form calls updateView often, and equal props need no new render. */

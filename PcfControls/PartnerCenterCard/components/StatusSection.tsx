@@ -30,6 +30,7 @@ const BADGE_COLOR: Record<number, BadgeProps["color"]> = {
   [PartnerCenterSyncStatus.Pending]: "warning",
   [PartnerCenterSyncStatus.Synced]: "success",
   [PartnerCenterSyncStatus.Failed]: "danger",
+  [PartnerCenterSyncStatus.ClosedInPartnerCenter]: "subtle",
 };
 
 const REASON: Record<Exclude<SyncErrorKind, "readiness">, keyof Texts> = {
@@ -116,6 +117,8 @@ export const StatusSection = React.memo(function StatusSection(props: StatusProp
   } else if (code === PartnerCenterSyncStatus.Synced) {
     const at = status.lastSyncedOn.readable && status.lastSyncedOn.value ? props.formatDateTime(status.lastSyncedOn.value) : null;
     detail = <Text>{at ? format(texts.syncedAt, at) : texts.syncedNoTime}</Text>;
+  } else if (code === PartnerCenterSyncStatus.ClosedInPartnerCenter) {
+    detail = <Text>{texts.closedDetail}</Text>;
   } else if (code === PartnerCenterSyncStatus.Failed) {
     detail = <Failure error={status.lastSyncError} language={language} texts={texts} />;
   }

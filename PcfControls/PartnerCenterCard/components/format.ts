@@ -1,5 +1,5 @@
 // Small pure helpers the view's parts share.
-import { PartnerCenterSyncStatusOptions, ReferralStatusOptions, ReferralSubstatusOptions, SyncDirectionOptions, SyncOutcomeOptions } from "../../../Core/generated/schema.ts";
+import { HowCanMicrosoftHelpOptions, PartnerCenterSyncStatusOptions, ReferralStatusOptions, ReferralSubstatusOptions, SyncDirectionOptions, SyncOutcomeOptions } from "../../../Core/generated/schema.ts";
 import type { Language } from "../../../Core/messages.ts";
 
 /** Fills `{0}`, `{1}`… in a resx text. */
@@ -21,6 +21,7 @@ export const syncStatusLabel = (value: number | null, language: Language): strin
 export const referralStatusLabel = (value: number | null, language: Language): string | null => labelIn(ReferralStatusOptions, value, language);
 export const referralSubstatusLabel = (value: number | null, language: Language): string | null => labelIn(ReferralSubstatusOptions, value, language);
 export const directionLabel = (value: number | null, language: Language): string | null => labelIn(SyncDirectionOptions, value, language);
+export const helpLabel = (value: number | null, language: Language): string | null => labelIn(HowCanMicrosoftHelpOptions, value, language);
 export const outcomeLabel = (value: number | null, language: Language): string | null => labelIn(SyncOutcomeOptions, value, language);
 
 /** Only an https link (or http on this machine) may be opened from the card. */

@@ -14,6 +14,10 @@ export interface IInputs {
     microsoftStatus: ComponentFramework.PropertyTypes.OptionSetProperty;
     microsoftSubstatus: ComponentFramework.PropertyTypes.OptionSetProperty;
     microsoftCrmIdentifier: ComponentFramework.PropertyTypes.StringProperty;
+    respondBy: ComponentFramework.PropertyTypes.DateTimeProperty;
+    sentBy: ComponentFramework.PropertyTypes.StringProperty;
+    referralStatus: ComponentFramework.PropertyTypes.OptionSetProperty;
+    referralSubstatus: ComponentFramework.PropertyTypes.OptionSetProperty;
     relayUrl: ComponentFramework.PropertyTypes.StringProperty;
     historySize: ComponentFramework.PropertyTypes.WholeNumberProperty;
 }
@@ -28,4 +32,8 @@ export interface IOutputs {
     microsoftStatus?: number;
     microsoftSubstatus?: number;
     microsoftCrmIdentifier?: string;
+    respondBy?: Date;
+    sentBy?: string;
+    referralStatus?: number;
+    referralSubstatus?: number;
 }

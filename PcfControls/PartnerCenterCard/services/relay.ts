@@ -17,8 +17,11 @@ export interface RunStatus {
   error?: string;
 }
 
-/** Gets a bearer token for the relay's API (in Dynamics: msal-browser silent sign-in). */
-export type GetAccessToken = () => Promise<string>;
+/**
+ * Gets a bearer token for the relay's API (in Dynamics: services/signIn.ts). `interactive` is set when a
+ * click started the call (Sync now, Retry): only then may a sign-in window open.
+ */
+export type GetAccessToken = (options?: { interactive?: boolean }) => Promise<string>;
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export type RelayFailure =
@@ -87,10 +90,10 @@ async function httpFailure(response: Response): Promise<RelayError> {
 }
 
 export function createRelayClient(relayUrl: string, getAccessToken: GetAccessToken, fetchImpl: FetchLike): RelayClient {
-  const call = async (method: "GET" | "POST", path: string, signal?: AbortSignal): Promise<Record<string, unknown>> => {
+  const call = async (method: "GET" | "POST", path: string, signal?: AbortSignal, interactive = false): Promise<Record<string, unknown>> => {
     let token: string;
     try {
-      token = await getAccessToken();
+      token = await getAccessToken(interactive ? { interactive } : undefined);
     } catch (error) {
       throw new RelayError({ kind: "signIn", message: error instanceof Error ? error.message : String(error) });
     }
@@ -114,7 +117,8 @@ export function createRelayClient(relayUrl: string, getAccessToken: GetAccessTok
   };
   return {
     async start(kind, opportunityId, signal) {
-      const body = await call("POST", `/api/opportunities/${encodeURIComponent(opportunityId)}/${kind}`, signal);
+      // A run starts on the seller's click only: the one call that may open a sign-in window.
+      const body = await call("POST", `/api/opportunities/${encodeURIComponent(opportunityId)}/${kind}`, signal, true);
       if (typeof body.runId !== "string" || !body.runId) throw new RelayError({ kind: "badAnswer", message: "the relay's answer has no runId" });
       return body.runId;
     },
@@ -167,6 +171,6 @@ export async function runAndFollow(client: RelayClient, kind: RunKind, opportuni
   }
 }
 
-/** Used until the relay issue wires msal-browser: the card says sign-in is not set up, and does not crash. */
+/** For hosts without a token source (no relay sign-in possible): the card says so, and does not crash. */
 export const signInNotConfigured: GetAccessToken = () =>
   Promise.reject(new Error("signing in to the relay from Dynamics 365 is not set up yet"));

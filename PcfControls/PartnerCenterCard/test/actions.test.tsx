@@ -109,7 +109,7 @@ test("a dead run, a relay that cannot be reached, a refused start, a sign-in tha
   }
 });
 
-test("in Dynamics, before the relay issue wires msal-browser, Sync now says sign-in is not set up", async () => {
+test("in Dynamics, with no token provider injected, the card asks the relay how to sign in, and a relay without sign-in set up is explained for the admin", async () => {
   const relay = createRelayFake();
   const context = new MockContext({ parameters: parameters(SCENARIOS.synced.values), strings: loadStrings(1033), webAPI: seedWebApi() });
   const control = new PartnerCenterCard({ fetch: relay.fetch });
@@ -117,8 +117,8 @@ test("in Dynamics, before the relay issue wires msal-browser, Sync now says sign
   const view = render(control.updateView(context));
   await screen.findByTestId("readiness-summary");
   fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
-  await waitFor(() => expect(runStatus()).toHaveTextContent("Could not sign in to the relay: signing in to the relay from Dynamics 365 is not set up yet"));
-  expect(relay.requests).toEqual([]);
+  await waitFor(() => expect(runStatus()).toHaveTextContent("Could not sign in to the relay: The relay's sign-in is not set up (HTTP 404): ask your administrator to set PCR_API_AUDIENCE on the relay."));
+  expect(relay.requests.map((r) => new URL(r.url).pathname)).toEqual(["/api/sign-in"]);
   view.unmount();
   control.destroy();
 });

@@ -4,6 +4,7 @@ import {
   EnvironmentVariables,
   HowCanMicrosoftHelp,
   HowCanMicrosoftHelpOptions,
+  Lead,
   MicrosoftSolution,
   Opportunity,
   PartnerCenterSyncStatus,
@@ -17,7 +18,7 @@ import {
   SyncOutcome,
 } from "../../../Core/generated/schema.ts";
 import type { IInputs } from "../generated/ManifestTypes";
-import { BoundColumns, type BoundProperty } from "../constants.ts";
+import { BoundColumns, LeadBoundColumns, StandardLead, type BoundProperty, type LeadBoundProperty } from "../constants.ts";
 import { dateTime, emptyInput, MockWebApi, optionSet, text, twoOptions, unbound, wholeNumber, type FieldOptions } from "./mocks.ts";
 
 export const OPPORTUNITY_ID = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
@@ -48,7 +49,7 @@ export interface CardValues {
 /** context.parameters for the card, as a model-driven form hands them over. */
 export function parameters(values: CardValues = {}): IInputs {
   const options = (name: BoundProperty): FieldOptions => ({ logicalName: BoundColumns[name].column, ...values.security?.[name] });
-  const bound: Omit<IInputs, "relayUrl" | "historySize"> = {
+  const bound: Omit<IInputs, "relayUrl" | "historySize" | "respondBy" | "sentBy" | "referralStatus" | "referralSubstatus"> = {
     syncWithPartnerCenter: twoOptions(values.sync ?? true, options("syncWithPartnerCenter")),
     helpRequested: optionSet(values.help === undefined ? HowCanMicrosoftHelp.ProofOfConceptOrDemo : values.help, HowCanMicrosoftHelpOptions, options("helpRequested")),
     referralVisibility: twoOptions(values.visible ?? false, options("referralVisibility")),
@@ -63,6 +64,11 @@ export function parameters(values: CardValues = {}): IInputs {
   for (const name of values.unbound ?? []) (bound as Record<string, ComponentFramework.PropertyTypes.Property>)[name] = unbound(BoundColumns[name].type);
   return {
     ...bound,
+    // The opportunity form leaves the lead-only properties unbound.
+    respondBy: unbound(LeadBoundColumns.respondBy.type),
+    sentBy: unbound(LeadBoundColumns.sentBy.type),
+    referralStatus: unbound(LeadBoundColumns.referralStatus.type),
+    referralSubstatus: unbound(LeadBoundColumns.referralSubstatus.type),
     relayUrl: values.relayUrl ? text(values.relayUrl) : emptyInput(),
     historySize: values.historySize === undefined || values.historySize === null ? wholeNumber(null) : wholeNumber(values.historySize),
   };
@@ -190,3 +196,79 @@ export const SCENARIOS = {
   },
 } satisfies Record<string, Scenario>;
 export type ScenarioName = keyof typeof SCENARIOS;
+
+// ---------------------------------------------------------------- lead mode
+
+export const LEAD_ID = "3c2b1a09-8e7d-4c6b-9a58-473625140abc";
+export const LEAD_ACCOUNT_ID = "0a1b2c3d-0000-4000-8000-000000000011";
+export const LEAD_CURRENCY_ID = "0a1b2c3d-0000-4000-8000-000000000012";
+export const NEW_OPPORTUNITY_ID = "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d";
+export const SENT_BY = "Microsoft (Lisa Jansen, lisa.jansen@microsoft.example)";
+
+export interface LeadValues {
+  sync?: boolean;
+  help?: number | null;
+  link?: string | null;
+  status?: number | null;
+  respondBy?: Date | null;
+  sentBy?: string | null;
+  referralStatus?: number | null;
+  referralSubstatus?: number | null;
+  /** Lead properties the form editor left unbound. */
+  unbound?: LeadBoundProperty[];
+}
+
+/** context.parameters as the lead main form hands them over: the lead's columns, no Microsoft side. */
+export function leadParameters(values: LeadValues = {}): IInputs {
+  const options = (name: LeadBoundProperty): FieldOptions => ({ logicalName: LeadBoundColumns[name].column });
+  const bound: Record<LeadBoundProperty, ComponentFramework.PropertyTypes.Property> = {
+    syncWithPartnerCenter: twoOptions(values.sync ?? true, options("syncWithPartnerCenter")),
+    helpRequested: optionSet(values.help === undefined ? HowCanMicrosoftHelp.CustomerTechnicalArchitecture : values.help, HowCanMicrosoftHelpOptions, options("helpRequested")),
+    referralLink: text(values.link === undefined ? REFERRAL_LINK : values.link, options("referralLink"), "SingleLine.URL"),
+    syncStatus: optionSet(values.status === undefined ? PartnerCenterSyncStatus.Synced : values.status, PartnerCenterSyncStatusOptions, options("syncStatus")),
+    lastSyncedOn: dateTime(new Date("2026-11-20T09:30:00Z"), options("lastSyncedOn")),
+    lastSyncError: text(null, options("lastSyncError"), "Multiple"),
+    respondBy: dateTime(values.respondBy === undefined ? new Date("2026-11-22T17:00:00Z") : values.respondBy, options("respondBy")),
+    sentBy: text(values.sentBy === undefined ? SENT_BY : values.sentBy, options("sentBy")),
+    referralStatus: optionSet(values.referralStatus === undefined ? ReferralStatus.New : values.referralStatus, ReferralStatusOptions, options("referralStatus")),
+    referralSubstatus: optionSet(values.referralSubstatus === undefined ? ReferralSubstatus.Pending : values.referralSubstatus, ReferralSubstatusOptions, options("referralSubstatus")),
+  };
+  for (const name of values.unbound ?? []) bound[name] = unbound(LeadBoundColumns[name].type);
+  return {
+    ...(bound as unknown as Pick<IInputs, LeadBoundProperty>),
+    referralVisibility: unbound(BoundColumns.referralVisibility.type),
+    microsoftStatus: unbound(BoundColumns.microsoftStatus.type),
+    microsoftSubstatus: unbound(BoundColumns.microsoftSubstatus.type),
+    microsoftCrmIdentifier: unbound(BoundColumns.microsoftCrmIdentifier.type),
+    relayUrl: emptyInput(),
+    historySize: wholeNumber(null),
+  };
+}
+
+/** The Web API fake with the lead (its account and currency), for Accept and Decline. */
+export function seedLeadWebApi(seed: { hasAccount?: boolean; hasCurrency?: boolean } = {}): MockWebApi {
+  return new MockWebApi({
+    [Lead.logicalName]: [
+      {
+        [StandardLead.id]: LEAD_ID,
+        [`_${StandardLead.parentAccount}_value`]: seed.hasAccount === false ? null : LEAD_ACCOUNT_ID,
+        [`_${StandardLead.currency}_value`]: seed.hasCurrency === false ? null : LEAD_CURRENCY_ID,
+        [StandardLead.stateCode]: 0,
+        [StandardLead.statusCode]: 1,
+      },
+    ],
+  });
+}
+
+/** The lead states the tests and the screenshot show; "now" is NOW (2026-11-20 14:05 UTC). */
+export const LEAD_SCENARIOS = {
+  /** Sent 12 days ago: two days left, the reminder is on. */
+  awaiting: {},
+  plenty: { respondBy: new Date("2026-11-25T17:00:00Z") },
+  today: { respondBy: new Date("2026-11-20T20:00:00Z") },
+  passed: { respondBy: new Date("2026-11-19T10:00:00Z") },
+  accepted: { referralStatus: ReferralStatus.Active, referralSubstatus: ReferralSubstatus.Accepted },
+  declined: { referralStatus: ReferralStatus.Closed, referralSubstatus: ReferralSubstatus.Declined },
+  expired: { referralStatus: ReferralStatus.Closed, referralSubstatus: ReferralSubstatus.Expired },
+  notSynced: { sync: false, referralStatus: null, referralSubstatus: null, respondBy: null, sentBy: null, help: null, link: null, status: PartnerCenterSyncStatus.NotShared },
+} satisfies Record<string, LeadValues>;

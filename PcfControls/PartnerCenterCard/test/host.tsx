@@ -5,13 +5,15 @@ import { jest } from "@jest/globals";
 import { render, type RenderResult } from "@testing-library/react";
 import { PartnerCenterCard } from "../index.ts";
 import type { IOutputs } from "../generated/ManifestTypes";
-import { parameters, seedWebApi, type CardValues, type DealSeed } from "./fixtures.ts";
+import { LEAD_ID, leadParameters, NOW, parameters, seedLeadWebApi, seedWebApi, type CardValues, type DealSeed, type LeadValues } from "./fixtures.ts";
 import { createRelayFake, MockContext, MockNavigation, type ContextOptions, type RelayScript } from "./mocks.ts";
 import { loadStrings } from "./strings.ts";
 
 export interface MountOptions extends Omit<Partial<ContextOptions>, "parameters" | "strings"> {
   values?: CardValues;
   seed?: DealSeed;
+  /** Lead mode: the card on the lead form with these values (and the lead in the Web API fake). */
+  lead?: LeadValues;
   relay?: RelayScript;
   getAccessToken?: () => Promise<string>;
 }
@@ -32,11 +34,13 @@ export interface Mounted extends RenderResult {
 export function mount(options: MountOptions = {}): Mounted {
   const languageId = options.languageId ?? 1033;
   const navigation = options.navigation ?? new MockNavigation();
+  const lead = options.lead;
   const context = new MockContext({
+    ...(lead ? { entityTypeName: "lead", entityId: `{${LEAD_ID.toUpperCase()}}`, entityRecordName: "Fabrikam: Azure landing zone" } : {}),
     ...options,
     navigation,
-    webAPI: options.webAPI === undefined ? seedWebApi(options.seed) : options.webAPI,
-    parameters: parameters(options.values),
+    webAPI: options.webAPI === undefined ? (lead ? seedLeadWebApi() : seedWebApi(options.seed)) : options.webAPI,
+    parameters: lead ? leadParameters(lead) : parameters(options.values),
     strings: loadStrings(languageId === 1043 ? 1043 : 1033),
     languageId,
   });
@@ -45,6 +49,7 @@ export function mount(options: MountOptions = {}): Mounted {
     getAccessToken: options.getAccessToken ?? (() => Promise.resolve("token-for-sam")),
     fetch: relay.fetch,
     polling: { firstIntervalMs: 1, maxIntervalMs: 1, timeoutMs: 2000 },
+    now: () => NOW,
   });
   const outputs: IOutputs[] = [];
   let result: RenderResult | null = null;

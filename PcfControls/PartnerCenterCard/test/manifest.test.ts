@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { DOMParser } from "@xmldom/xmldom";
-import { Opportunity } from "../../../Core/generated/schema.ts";
-import { BoundColumns, InputProperties, ManifestKeys, Property, Text } from "../constants.ts";
+import { Lead, Opportunity } from "../../../Core/generated/schema.ts";
+import { BoundColumns, InputProperties, LeadBoundColumns, ManifestKeys, Property, Text } from "../constants.ts";
 import { CONTROL_DIR, loadStrings } from "./strings.ts";
 
 const require = createRequire(import.meta.url);
@@ -47,6 +47,11 @@ test("the manifest's properties are the ones constants.ts names, bound to the so
   for (const [name, { type, column }] of Object.entries(BoundColumns)) {
     expect(properties.find((p) => p.name === name)).toMatchObject({ type, usage: "bound" });
     expect(Object.values(Opportunity.columns)).toContain(column);
+  }
+  // Lead mode binds the same properties (and four of its own, all optional) to the lead's columns.
+  for (const [name, { type, column }] of Object.entries(LeadBoundColumns)) {
+    expect(properties.find((p) => p.name === name)).toMatchObject({ type, usage: "bound" });
+    expect(Object.values(Lead.columns)).toContain(column);
   }
   for (const [name, { type }] of Object.entries(InputProperties)) expect(properties.find((p) => p.name === name)).toMatchObject({ type, usage: "input", required: "false" });
   // Only the column the card sits on is required; a missing other binding shows a message instead.

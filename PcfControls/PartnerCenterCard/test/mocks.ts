@@ -305,10 +305,10 @@ export class MockMode implements ComponentFramework.Mode {
   /** The model-driven runtime's record context (not in the published typings). */
   contextInfo: { entityId: string; entityTypeName: string; entityRecordName: string };
   trackedResize = false;
-  constructor(options: { allocatedWidth: number; isControlDisabled: boolean; entityId: string | null; entityRecordName: string }) {
+  constructor(options: { allocatedWidth: number; isControlDisabled: boolean; entityId: string | null; entityRecordName: string; entityTypeName?: string }) {
     this.allocatedWidth = options.allocatedWidth;
     this.isControlDisabled = options.isControlDisabled;
-    this.contextInfo = { entityId: options.entityId ?? "", entityTypeName: "opportunity", entityRecordName: options.entityRecordName };
+    this.contextInfo = { entityId: options.entityId ?? "", entityTypeName: options.entityTypeName ?? "opportunity", entityRecordName: options.entityRecordName };
   }
   setControlState(): boolean {
     return true;
@@ -393,8 +393,10 @@ export interface ContextOptions {
   formFactor?: number;
   allocatedWidth?: number;
   isControlDisabled?: boolean;
-  /** The opportunity's id; null = a new, unsaved record. */
+  /** The record's id; null = a new, unsaved record. */
   entityId?: string | null;
+  /** The form's table (default opportunity; "lead" puts the card in lead mode). */
+  entityTypeName?: string;
   entityRecordName?: string;
   /** null = the host offers no Web API. */
   webAPI?: MockWebApi | null;
@@ -424,6 +426,7 @@ export class MockContext implements ComponentFramework.Context<IInputs> {
       isControlDisabled: options.isControlDisabled ?? false,
       entityId: options.entityId === undefined ? "{6F1E2D3C-4B5A-4968-8776-A5B4C3D2E1F0}" : options.entityId,
       entityRecordName: options.entityRecordName ?? "Contoso: 500 Copilot seats",
+      ...(options.entityTypeName ? { entityTypeName: options.entityTypeName } : {}),
     });
     this.navigation = options.navigation ?? new MockNavigation();
     this.resources = new MockResources(options.strings);

@@ -39,6 +39,14 @@ test("Pending", async () => {
   card.close();
 });
 
+test("Closed in Partner Center: a reopened deal is told why nothing syncs any more", async () => {
+  const card = mount({ values: { status: PartnerCenterSyncStatus.ClosedInPartnerCenter, sync: true } });
+  expect(screen.getByTestId("sync-status")).toHaveTextContent("Closed in Partner Center");
+  expect(within(statusRegion()).getByText(/cannot be reopened, so nothing more is synced for this record/)).toBeInTheDocument();
+  await screen.findByTestId("readiness-summary");
+  card.close();
+});
+
 test("Synced, with the time in the user's format, Microsoft's side, and the link to Partner Center", async () => {
   const card = mount(SCENARIOS.synced);
   expect(screen.getByTestId("sync-status")).toHaveTextContent("Synced");

@@ -4,6 +4,7 @@
 //   POST /api/opportunities/{id}/sync    202 { runId }: sync it now (reason sync-now)
 //   POST /api/opportunities/{id}/retry   202 { runId }: try a failed sync again (reason retry)
 //   GET  /api/runs/{runId}               { runId, state, error?, whatToDo? }: a run's progress
+//   GET  /api/sign-in                    how the browser signs the seller in (no token: it is what gets one)
 //   GET  /api/openapi.json               the OpenAPI description of these routes (@fastify/swagger)
 // Every call but the description needs a valid user token (auth.ts: 401 with a code saying why), and may
 // touch only records the user can read in Dataverse (access.ts: 403 / 404). Browsers may call from the
@@ -16,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { SyncRequester } from "../app.ts";
 import { SignInCheckUnavailable, TokenRefused, type SignedInUser, type UserTokenVerifier } from "../client-api/auth.ts";
 import { userCanRead } from "../client-api/access.ts";
+import type { SignInSettings } from "../client-api/sign-in.ts";
 import { opportunityStatus, runProgress, type StatusSources } from "../client-api/status.ts";
 import { DataverseError, type DataverseClient } from "../clients/dataverse.ts";
 import { attachRun, recordEvent } from "../store/received-events.ts";
@@ -42,6 +44,8 @@ export interface ClientApiServices {
   tokens: Pick<UserTokenVerifier, "verify"> | undefined;
   /** Browser origins allowed to call (CORS). */
   allowedOrigins: readonly string[];
+  /** What GET /api/sign-in publishes; undefined when the client API is not set up. */
+  signIn?: SignInSettings | undefined;
 }
 
 declare module "fastify" {
@@ -109,6 +113,13 @@ const Status = z.object({
 
 /** The OpenAPI document: checked at its top level; the rest is @fastify/swagger's. */
 const OpenApiDocument = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string() }), paths: z.record(z.string(), z.unknown()) });
+
+const SignIn = z.object({
+  authority: z.string().describe("The Entra ID authority: <authority host>/<tenant id>"),
+  clientId: z.string().describe("The single-page app registration to sign in with (msal-browser's clientId)"),
+  scopes: z.array(z.string()).describe("The relay API's delegated scope(s) to ask a token for"),
+  knownAuthorities: z.array(z.string()).describe("Authority hosts to trust without instance discovery"),
+});
 
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((status) => [status, errorSchema]));
 const SECURITY = [{ bearer: [] }];
@@ -259,6 +270,19 @@ export async function clientApiRoutes(api: FastifyInstance, services: ClientApiS
     if (!record) return notFound();
     if (!(await mayAct(request, reply, record.type, record.id))) return reply;
     return runProgress(run);
+  });
+
+  // Public: the card and form scripts read it before they have a token. Same CORS rule as the other routes.
+  api.get(`${CLIENT_API_PREFIX}/sign-in`, {
+    schema: {
+      summary: "How to sign in for the client API",
+      description: "The authority, the single-page app's client id and the API's scope that msal-browser needs to get the seller's token inside Dynamics 365 (redirect URI: https://<org>/WebResources/pcr_/signin/redirect.html). Needs no token.",
+      tags: ["sign-in"],
+      response: { 200: jsonSchema(SignIn), 403: errorSchema, 503: errorSchema },
+    },
+  }, async (_request, reply) => {
+    if (!tokens || !services.signIn) return reply.code(503).send(errorBody("client-api-off", "The relay's client API is not set up: set PCR_API_AUDIENCE to its app registration's Application ID URI."));
+    return reply.header("cache-control", "private, max-age=300").send(services.signIn);
   });
 
   // Browsers ask before they send the Authorization header: the CORS hook answers the configured origins.

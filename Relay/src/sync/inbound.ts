@@ -39,18 +39,21 @@ export async function inbound(ctx: SyncContext, referralId: string, job: SyncJob
     const link = await getLinkByReferral(deps.db, deps.tenantId, referralId);
     if (link) return syncPair(ctx, { type: link.recordType, recordId: link.recordId, referralId, direction, job, ...(fresh ? { referral: fresh } : {}) });
     const found = await findRecord(ctx, referral);
-    if (found) return syncPair(ctx, { type: found.type, recordId: found.id, referralId, direction, job, ...(fresh ? { referral: fresh } : {}), microsoft: await microsoftOf(ctx, referral) });
+    // Found by externalReferenceId: the relay created this referral from that record and was stopped
+    // before it linked them, so where they differ the record is right (a seller's edit made meanwhile is
+    // sent, not reverted), as when the share itself finds it.
+    if (found) return syncPair(ctx, { type: found.type, recordId: found.id, referralId, direction, job, ...(fresh ? { referral: fresh } : {}), created: found.byExternalReference, microsoft: await microsoftOf(ctx, referral) });
     return createFromReferral(ctx, fresh ?? (await ctx.pc.getReferral(referralId)), job);
   });
 }
 
 /** The record by Referral Identifier (alternate key), else by externalReferenceId (a record the relay shared). */
-async function findRecord(ctx: SyncContext, referral: Referral): Promise<{ type: RecordType; id: string } | undefined> {
+async function findRecord(ctx: SyncContext, referral: Referral): Promise<{ type: RecordType; id: string; byExternalReference: boolean } | undefined> {
   const byKey = await ctx.dv.findByReferralId(referral.id);
-  if (byKey) return byKey;
+  if (byKey) return { ...byKey, byExternalReference: false };
   const external = referral.externalReferenceId;
   if (external && isGuid(external)) {
-    for (const type of ["opportunity", "lead"] as const) if (await ctx.dv.exists(type, external)) return { type, id: external.toLowerCase() };
+    for (const type of ["opportunity", "lead"] as const) if (await ctx.dv.exists(type, external)) return { type, id: external.toLowerCase(), byExternalReference: true };
   }
   return undefined;
 }

@@ -60,11 +60,12 @@ export async function startWorker(deps: SyncDependencies & WorkerOptions): Promi
     }
     const limit = job.retryLimit ?? queueRetryLimit;
     const last = job.retryCount >= limit;
+    // The record says so before the run is dead: whoever sees "dead" finds the reason on the record too.
+    if (last) await deps.engine.recordGaveUp(data, outcome, job.retryCount + 1);
     await markRunFinished(deps.db, data.runId, {
       state: last ? "dead" : "retrying", error: outcome.message, direction: outcome.direction,
       whatToDo: outcome.whatToDo ?? (last ? "The relay gave up after its last attempt; fix the cause, then retry the run (relay runs retry, or Retry on the card)." : "The relay tries again with backoff; nothing to do unless it keeps failing."),
     });
-    if (last) await deps.engine.recordGaveUp(data, outcome, job.retryCount + 1);
     throw new SyncRetry(outcome.message);
   };
 

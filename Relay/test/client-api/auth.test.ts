@@ -161,7 +161,9 @@ test("the OpenAPI description names every route with its schema and the bearer s
   expect(reply.status).toBe(200);
   const doc = reply.body;
   expect(doc.openapi).toBe("3.0.3");
-  expect(Object.keys(doc.paths).sort()).toEqual(["/api/opportunities/{id}/retry", "/api/opportunities/{id}/status", "/api/opportunities/{id}/sync", "/api/runs/{runId}"]);
+  expect(Object.keys(doc.paths).sort()).toEqual(["/api/opportunities/{id}/retry", "/api/opportunities/{id}/status", "/api/opportunities/{id}/sync", "/api/runs/{runId}", "/api/sign-in"]);
+  // What the browser reads before it has a token is public; everything else needs the bearer.
+  expect(doc.paths["/api/sign-in"].get.security ?? []).toEqual([]);
   expect(doc.components.securitySchemes.bearer).toMatchObject({ type: "http", scheme: "bearer" });
   const sync = doc.paths["/api/opportunities/{id}/sync"].post;
   expect(sync.security).toEqual([{ bearer: [] }]);

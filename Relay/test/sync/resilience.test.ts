@@ -96,6 +96,22 @@ describe.each(BOTH_DATABASES)("resilience on %s", (_name, open) => {
     expect(String((await opportunity(h, deal.opportunityId))[Opportunity.columns.audit])).toMatch(/Found referral .* which an earlier attempt created/);
   });
 
+  test("a share that died before it was linked, a seller's edit meanwhile, then Partner Center's webhook: the edit is sent, not reverted", async () => {
+    const deal = await sellerOpportunity(h, { dealValue: 120000 });
+    const dying = createSyncEngine({ ...relay.deps, dataverse: h.dying() });
+    expect(await dying.run({ tenantId: TENANT, subject: `opportunity:${deal.opportunityId}`, runId: randomUUID(), reason: "test" })).toMatchObject({ state: "failed", retryable: true });
+    const [created] = await partnerReferralsFor(h, deal.opportunityId);
+    // Killed before the store kept the link; the seller raises the value while the relay is down …
+    await t.db.query("DELETE FROM links WHERE record_id = $1", [deal.opportunityId]);
+    await h.seller.update("opportunities", deal.opportunityId, { estimatedvalue: 150000 });
+    // … and the first thing the restarted relay sees is Partner Center's referral-created webhook.
+    expect((await syncThroughQueue(relay, `referral:${created!.id}`, "referral-created")).state).toBe("succeeded");
+    expect((await opportunity(h, deal.opportunityId)).estimatedvalue).toBe(150000);
+    const referrals = await partnerReferralsFor(h, deal.opportunityId);
+    expect(referrals).toHaveLength(1);
+    expect(referrals[0]!.details.dealValue).toBe(150000);
+  });
+
   test("a seller's edit made after a share died half-way is sent to Partner Center, not replaced by the referral's older value", async () => {
     const deal = await sellerOpportunity(h, { dealValue: 120000 });
     // The relay dies after creating the referral and linking it (no base fields yet), before its write-back …

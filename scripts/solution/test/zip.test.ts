@@ -100,6 +100,7 @@ describe("solution zips", () => {
     const optionSets = childElements(child(root, "optionsets")!, "optionset").map((o) => o.getAttribute("Name"));
     const roles = childElements(child(root, "Roles")!, "Role").map((r) => (r.getAttribute("id") ?? "").toLowerCase());
     const forms = descendants(customizations, "formid").map((f) => (f.textContent ?? "").toLowerCase());
+    const views = descendants(customizations, "savedqueryid").map((q) => (q.textContent ?? "").toLowerCase());
     const envVars = Object.keys(zip.files)
       .map((n) => /^environmentvariabledefinitions\/([^/]+)\/environmentvariabledefinition\.xml$/.exec(n)?.[1])
       .filter((n): n is string => Boolean(n));
@@ -111,6 +112,7 @@ describe("solution zips", () => {
         case 1: expect(entities).toContain(r.schemaName); break;
         case 9: expect(optionSets).toContain(r.schemaName); break;
         case 20: expect(roles).toContain(r.id); break;
+        case 26: expect(views).toContain(r.id); break;
         case 60: expect(forms).toContain(r.id); break;
         case 61: expect(webResources).toContain(r.schemaName); break;
         case 66: expect(controls).toContain(r.schemaName); break;

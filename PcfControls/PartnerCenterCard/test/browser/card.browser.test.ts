@@ -4,12 +4,13 @@
 // relay is played by request routing, with the CORS answers a real relay must give.
 //
 // Screenshots go to out/card-browser/screenshots/; with UPDATE_SCREENSHOTS=1 the Synced, Failed and
-// checklist ones are also written to docs/ (card-synced.png, card-failed.png, card-checklist.png).
+// checklist ones are also written to docs/ (card-synced.png, card-failed.png, card-checklist.png), and
+// lead mode's to docs/card-lead.png.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from "playwright-core";
 import { buildCard, MAX_BUNDLE_BYTES, type CardBuild } from "../../../build.ts";
-import { OPPORTUNITY_ID, RELAY_URL } from "../fixtures.ts";
+import { LEAD_ACCOUNT_ID, LEAD_ID, NEW_OPPORTUNITY_ID, OPPORTUNITY_ID, RELAY_URL } from "../fixtures.ts";
 import type { Harness, MountOptions } from "./harness.ts";
 import { CHROMIUM, launchOptions, ORIGIN, PAGE_DIR, platformAliases, preparePage, REPO_ROOT, servePage } from "./page.ts";
 
@@ -54,6 +55,17 @@ describeInBrowser("the built card in Chromium", () => {
     return json(404, { message: "no such route" });
   };
 
+  // The org's own Web API, for QualifyLead when the page has no Xrm (lead mode's fallback).
+  const dataverse: Array<{ method: string; url: string; body: unknown; odataVersion: string | null }> = [];
+  const dataverseRoute = async (route: Route): Promise<void> => {
+    const request = route.request();
+    dataverse.push({ method: request.method(), url: request.url(), body: request.postDataJSON(), odataVersion: (await request.allHeaders())["odata-version"] ?? null });
+    if (request.url().endsWith("/Microsoft.Dynamics.CRM.QualifyLead")) {
+      return route.fulfill({ status: 200, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ value: [{ "@odata.type": "#Microsoft.Dynamics.CRM.opportunity", opportunityid: NEW_OPPORTUNITY_ID }] }) });
+    }
+    return route.fulfill({ status: 404, headers: { "Content-Type": "application/json" }, body: JSON.stringify({ error: { code: "0x80060888", message: "Resource not found" } }) });
+  };
+
   const mount = async (options: MountOptions): Promise<void> => {
     await page.evaluate((o) => (window as unknown as { PartnerCenterHarness: Harness }).PartnerCenterHarness.mount(o), options);
   };
@@ -74,6 +86,7 @@ describeInBrowser("the built card in Chromium", () => {
     // The page's files at ORIGIN, the relay played here; nothing else may be fetched.
     await servePage(context, prepared, [RELAY_URL]);
     await context.route(`${RELAY_URL}/**`, relayRoute);
+    await context.route(`${ORIGIN}/api/data/**`, dataverseRoute);
     page = await context.newPage();
     page.on("pageerror", (error) => pageErrors.push(error.message));
     page.on("console", (message) => {
@@ -187,6 +200,48 @@ describeInBrowser("the built card in Chromium", () => {
     });
     expect(overflow).toBe(0);
     await shoot("card-phone-nl", false);
+  });
+
+  test("lead mode: the referral Microsoft sent, the time left, and Accept through the org's Web API", async () => {
+    await mount({ scenario: "synced", lead: "awaiting", width: 880 });
+    await page.getByTestId("time-left").waitFor();
+    await expect(page.locator("article").getAttribute("data-mode")).resolves.toBe("lead");
+    await expect(page.getByTestId("time-left").textContent()).resolves.toBe("2 days left");
+    await expect(page.getByTestId("referral-status").textContent()).resolves.toBe("New · Pending");
+    await expect(page.getByTestId("lead-help").textContent()).resolves.toBe("Customer technical architecture");
+    await shoot("card-lead", true);
+
+    await page.getByRole("button", { name: "Accept" }).click();
+    const dialog = page.getByRole("dialog", { name: "Accept this referral?" });
+    await dialog.waitFor();
+    await shoot("card-lead-accept", false);
+    await dialog.getByRole("button", { name: "Accept and qualify" }).click();
+    await page.getByText("Accepted: the lead is qualified.", { exact: false }).waitFor();
+    await dialog.waitFor({ state: "detached" });
+    // The card is back for assistive technology once the dialog is gone.
+    // Fluent's focus manager (tabster) lifts the modal's aria-hidden from the page on a timer.
+    await page.waitForFunction(() => !document.querySelector("[aria-hidden=true] #card"), undefined, { timeout: 5000 });
+    await expect(page.getByRole("region", { name: "Your answer" }).count()).resolves.toBe(1);
+    expect(dataverse).toEqual([
+      {
+        method: "POST",
+        url: `${ORIGIN}/api/data/v9.2/leads(${LEAD_ID})/Microsoft.Dynamics.CRM.QualifyLead`,
+        odataVersion: "4.0",
+        body: expect.objectContaining({ CreateOpportunity: true, CreateAccount: false, CreateContact: false, Status: 3, OpportunityCustomerId: { "@odata.type": "Microsoft.Dynamics.CRM.account", accountid: LEAD_ACCOUNT_ID } }),
+      },
+    ]);
+  });
+
+  test("lead mode, Decline and Dutch: the reason and the note", async () => {
+    await mount({ scenario: "synced", lead: "awaiting", language: 1043 });
+    await page.getByRole("button", { name: "Afwijzen" }).click({ timeout: 5000 });
+    const dialog = page.getByRole("dialog", { name: "Deze verwijzing afwijzen?" });
+    await dialog.waitFor({ timeout: 5000 });
+    await dialog.getByRole("combobox").selectOption("6", { timeout: 5000 });
+    await dialog.getByRole("textbox").fill("De klant blijft dit jaar on-premises.", { timeout: 5000 });
+    await shoot("card-lead-decline-nl", false);
+    await dialog.getByRole("button", { name: "Verwijzing afwijzen" }).click();
+    await page.getByText("Afgewezen: de lead is gediskwalificeerd", { exact: false }).waitFor();
   });
 
   test("no script errors in the page", () => {

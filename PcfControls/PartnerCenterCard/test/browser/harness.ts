@@ -4,7 +4,7 @@
 import type { ReactElement } from "react";
 import type { Theme } from "@fluentui/react-components";
 import type { CardOptions, PartnerCenterCard } from "../../index.ts";
-import { parameters, SCENARIOS, seedWebApi, type CardValues, type DealSeed, type ScenarioName } from "../fixtures.ts";
+import { LEAD_ID, LEAD_SCENARIOS, leadParameters, NOW, parameters, SCENARIOS, seedLeadWebApi, seedWebApi, type CardValues, type DealSeed, type ScenarioName } from "../fixtures.ts";
 import { MockContext } from "../mocks.ts";
 
 type CardConstructor = new (options?: CardOptions) => PartnerCenterCard;
@@ -20,6 +20,8 @@ interface PlatformWindow {
 
 export interface MountOptions {
   scenario: ScenarioName;
+  /** Lead mode: the card on the lead form in this state (the opportunity scenario is then ignored). */
+  lead?: keyof typeof LEAD_SCENARIOS;
   language?: 1033 | 1043;
   width?: number;
   formFactor?: number;
@@ -50,11 +52,13 @@ platform.PartnerCenterHarness = {
     if (!Card) throw new Error("bundle.js did not register CoSellRelay.PartnerCenterCard");
     const scenario = SCENARIOS[options.scenario];
     const language = options.language ?? 1033;
+    const lead = options.lead ? LEAD_SCENARIOS[options.lead] : null;
     const context = new MockContext({
-      parameters: parameters({ ...scenario.values, ...options.values }),
+      parameters: lead ? leadParameters(lead) : parameters({ ...scenario.values, ...options.values }),
       strings: platform.cardStrings[String(language)]!,
       languageId: language,
-      webAPI: seedWebApi({ ...scenario.seed, ...options.seed }),
+      webAPI: lead ? seedLeadWebApi() : seedWebApi({ ...scenario.seed, ...options.seed }),
+      ...(lead ? { entityTypeName: "lead", entityId: LEAD_ID, entityRecordName: "Fabrikam: Azure landing zone" } : {}),
       allocatedWidth: options.width ?? 880,
       formFactor: options.formFactor ?? 1,
       isControlDisabled: options.disabled ?? false,
@@ -66,7 +70,8 @@ platform.PartnerCenterHarness = {
     const container = document.getElementById("card")!;
     container.setAttribute("style", `width: ${options.width ?? 880}px`);
     // Dynamics builds the control with `new`, without arguments; only the token source is injected here.
-    const control = new Card({ getAccessToken: () => Promise.resolve("browser-token"), polling: { firstIntervalMs: 150, maxIntervalMs: 300, timeoutMs: 20_000 } });
+    // The fixtures' fixed "now", so the time left to answer a referral does not move.
+    const control = new Card({ getAccessToken: () => Promise.resolve("browser-token"), polling: { firstIntervalMs: 150, maxIntervalMs: 300, timeoutMs: 20_000 }, now: () => NOW });
     const render = (): void => platform.ReactDOM.render(control.updateView(context), container);
     control.init(context, () => {
       const outputs = control.getOutputs();
