@@ -37,7 +37,7 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
   // After a relay run the saved status columns are newer than the form's copy: show them until the
   // form hands the card new values.
   const [preferSaved, setPreferSaved] = React.useState(false);
-  const boundStamp = `${fields.syncStatus.value}|${fields.lastSyncedOn.value?.getTime()}|${fields.lastSyncError.value}|${fields.microsoftStatus.value}|${fields.microsoftSubstatus.value}|${fields.microsoftCrmIdentifier.value}`;
+  const boundStamp = `${fields.syncStatus.value}|${fields.lastSyncedOn.value?.getTime()}|${fields.lastSyncError.value}|${fields.microsoftStatus.value}|${fields.microsoftSubstatus.value}|${fields.microsoftCrmIdentifier.value}|${fields.referralLink.value}`;
   React.useEffect(() => setPreferSaved(false), [boundStamp]);
 
   const relayUrlSource = props.relayUrlInput ?? (data.settings.value ? data.settings.value.relayUrl || null : null);
@@ -65,6 +65,11 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
       microsoftCrmIdentifier: shown(fields.microsoftCrmIdentifier, saved?.microsoftCrmIdentifier),
     };
   }, [fields, saved]);
+  // The first sync writes the link: Open in Partner Center appears without reloading the form.
+  const referralLink = React.useMemo(
+    () => (saved && fields.referralLink.readable ? { ...fields.referralLink, value: saved.referralLink ?? null } : fields.referralLink),
+    [fields.referralLink, saved],
+  );
 
   const helpValue = fields.helpRequested.value;
   const helpRequested = helpValue !== null && helpValue !== HowCanMicrosoftHelp.NoHelpNeeded;
@@ -116,7 +121,7 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
         syncWithPartnerCenter={fields.syncWithPartnerCenter}
         helpRequested={fields.helpRequested}
         referralVisibility={fields.referralVisibility}
-        referralLink={fields.referralLink}
+        referralLink={referralLink}
         formDisabled={props.formDisabled}
         language={language}
         texts={texts}

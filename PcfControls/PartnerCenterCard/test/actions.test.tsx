@@ -9,7 +9,7 @@ import userEvent from "@testing-library/user-event";
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { HowCanMicrosoftHelp, HowCanMicrosoftHelpOptions, Opportunity, PartnerCenterSyncStatus, SyncEvent } from "../../../Core/generated/schema.ts";
 import { PartnerCenterCard } from "../index.ts";
-import { OPPORTUNITY_ID, parameters, RELAY_URL, SCENARIOS, seedWebApi } from "./fixtures.ts";
+import { OPPORTUNITY_ID, parameters, REFERRAL_LINK, RELAY_URL, SCENARIOS, seedWebApi } from "./fixtures.ts";
 import { mount } from "./host.tsx";
 import { createRelayFake, MockContext } from "./mocks.ts";
 import { loadStrings } from "./strings.ts";
@@ -144,5 +144,17 @@ test("after a run the card shows the saved status, newer than the form's copy, u
     context.parameters.syncStatus.raw = PartnerCenterSyncStatus.Pending;
   });
   expect(screen.getByTestId("sync-status")).toHaveTextContent("Pending");
+  card.close();
+});
+
+test("the first sync writes the referral link: Open in Partner Center appears without reloading the form", async () => {
+  const saved = { [Opportunity.columns.syncStatus]: PartnerCenterSyncStatus.Synced, [Opportunity.columns.lastSyncedOn]: "2026-11-20T14:09:00Z", [Opportunity.columns.referralLink]: REFERRAL_LINK };
+  const card = mount({ values: { status: PartnerCenterSyncStatus.NotShared, sync: true }, seed: { events: [], saved } });
+  await screen.findByTestId("readiness-summary");
+  expect(screen.queryByRole("link", { name: "Open in Partner Center" })).not.toBeInTheDocument();
+  expect(screen.getByText("The referral link appears once the deal is in Partner Center.")).toBeInTheDocument();
+  fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+  await waitFor(() => expect(screen.getByRole("link", { name: "Open in Partner Center" })).toHaveAttribute("href", REFERRAL_LINK));
+  expect(screen.queryByText("The referral link appears once the deal is in Partner Center.")).not.toBeInTheDocument();
   card.close();
 });

@@ -57,10 +57,15 @@ export interface PreparedPage {
   html: string;
 }
 
-export async function preparePage(bundlePath: string): Promise<PreparedPage> {
-  mkdirSync(PAGE_DIR, { recursive: true });
+/**
+ * `harness` is the script that plays the runtime (harness.ts by default), `dir` where the page's files
+ * are written (PAGE_DIR by default): a test with another harness writes elsewhere, as tests run in parallel.
+ */
+export async function preparePage(bundlePath: string, options: { harness?: string; dir?: string } = {}): Promise<PreparedPage> {
+  const pageDir = options.dir ?? PAGE_DIR;
+  mkdirSync(pageDir, { recursive: true });
   const aliases = platformAliases();
-  const fluentFile = join(PAGE_DIR, "fluent_9_68_0.js");
+  const fluentFile = join(pageDir, "fluent_9_68_0.js");
   await build({
     stdin: { contents: 'export * from "@fluentui/react-components";', resolveDir: REPO_ROOT, loader: "js" },
     bundle: true,
@@ -73,9 +78,9 @@ export async function preparePage(bundlePath: string): Promise<PreparedPage> {
     outfile: fluentFile,
     logLevel: "silent",
   });
-  const harnessFile = join(PAGE_DIR, "harness.js");
+  const harnessFile = join(pageDir, "harness.js");
   await build({
-    entryPoints: [join(here, "harness.ts")],
+    entryPoints: [options.harness ?? join(here, "harness.ts")],
     bundle: true,
     format: "iife",
     target: "chrome110",
@@ -105,11 +110,11 @@ export async function preparePage(bundlePath: string): Promise<PreparedPage> {
 </body>
 </html>
 `;
-  writeFileSync(join(PAGE_DIR, "index.html"), html);
+  writeFileSync(join(pageDir, "index.html"), html);
   return {
     html,
     files: {
-      "index.html": join(PAGE_DIR, "index.html"),
+      "index.html": join(pageDir, "index.html"),
       "react.js": require.resolve("react/umd/react.production.min.js"),
       "react-dom.js": require.resolve("react-dom/umd/react-dom.production.min.js"),
       "fluent_9_68_0.js": fluentFile,
