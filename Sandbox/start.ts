@@ -9,6 +9,7 @@ import { createIdentitySandbox } from "./identity/server.ts";
 import { createPartnerCenterSandbox } from "./partner-center/server.ts";
 import { createDataverseSandbox } from "./dataverse/server.ts";
 import type { WebhookOptions } from "./dataverse/webhooks.ts";
+import type { Limits } from "./dataverse/engine/limits.ts";
 
 export interface SandboxEndpoints {
   relay: string | null;
@@ -49,6 +50,8 @@ export interface StartOptions {
   relayUrl?: string | null;
   /** The Dataverse sandbox's webhook deliveries (tests: `syncFailureMessage: "body"` passes a step's refusal on). */
   dataverseWebhooks?: WebhookOptions;
+  /** The Dataverse sandbox's service protection limits (benchmarks: the documented rate over a shorter window). */
+  dataverseLimits?: Partial<Limits>;
 }
 
 export async function startSandboxes(options: StartOptions): Promise<RunningSandboxes> {
@@ -92,6 +95,7 @@ export async function startSandboxes(options: StartOptions): Promise<RunningSand
       baseUrl: dataverseUrl, tls, caPem: ca.certPem, stateDir: join(stateDir, "dataverse"),
       solutionDir: join(options.root, "Solution"), identity: identityOptions,
       ...(options.dataverseWebhooks ? { webhooks: options.dataverseWebhooks } : {}),
+      ...(options.dataverseLimits ? { limits: options.dataverseLimits } : {}),
     });
     await listen(dataverse, ports.dataverse);
 

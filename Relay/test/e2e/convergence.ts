@@ -10,6 +10,7 @@
 // - and what later actions should have left: Microsoft CRM Identifier where Microsoft accepted, Active /
 //   Accepted on the records of invitations a partner user accepted.
 // A few batched queries per check, so polling for convergence stays cheap.
+import { appendFileSync } from "node:fs";
 import { Lead, Opportunity, PartnerCenterSyncStatus, ReferralStatus } from "../../../Core/generated/schema.ts";
 import type { Referral } from "../../../Core/referral.ts";
 import type { Row } from "../../src/clients/dataverse.ts";
@@ -181,7 +182,19 @@ export function problems(result: Convergence): string {
   return [result.outbound, result.inbound, result.accounts, result.contacts].flatMap((t) => t.problems).join("; ");
 }
 
+/**
+ * For `npm run test:resilience`: each suite's counts as one JSON line in the file PCR_RESILIENCE_REPORT
+ * names (when set), so the runner can print the totals at the end.
+ */
+export function reportCounts(title: string, tallies: Tally[]): void {
+  const file = process.env.PCR_RESILIENCE_REPORT;
+  if (!file) return;
+  const sum = (key: "expected" | "lost" | "duplicated" | "overwritten") => tallies.reduce((n, t) => n + t[key], 0);
+  appendFileSync(file, JSON.stringify({ title, expected: sum("expected"), lost: sum("lost"), duplicated: sum("duplicated"), overwritten: sum("overwritten") }) + "\n");
+}
+
 export function printSummary(title: string, result: Convergence, extra: string[] = []): string {
+  reportCounts(title, [result.outbound, result.inbound, result.accounts, result.contacts]);
   const text = [
     `── ${title} ──`,
     summaryLine("opportunities → referrals", result.outbound),

@@ -19,7 +19,7 @@ import pg from "pg";
 import { request, type Agent } from "undici";
 import { MicrosoftSolution, MicrosoftSolutionDetail, Opportunity } from "../../../Core/generated/schema.ts";
 import type { Referral } from "../../../Core/referral.ts";
-import { freePorts, startSandboxes, type RunningSandboxes } from "../../../Sandbox/start.ts";
+import { freePorts, startSandboxes, type RunningSandboxes, type StartOptions } from "../../../Sandbox/start.ts";
 import { DEMO_APPS, DEMO_TENANT_ID, DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { DataverseTokenProvider } from "../../src/auth/dataverse-token.ts";
 import { DataverseClient, DataverseError, DataverseErrorCodes, literal, type Row } from "../../src/clients/dataverse.ts";
@@ -279,10 +279,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export async function startWorld(mode: RelayMode): Promise<World> {
+export interface WorldOptions {
+  /** The Dataverse sandbox's service protection limits (default: the documented ones). */
+  dataverseLimits?: StartOptions["dataverseLimits"];
+}
+
+export async function startWorld(mode: RelayMode, options: WorldOptions = {}): Promise<World> {
   const stateDir = mkdtempSync(join(tmpdir(), "pcr-relay-e2e-"));
   const [identityPort, partnerCenterPort, dataversePort, relayPort] = (await freePorts(4)) as [number, number, number, number];
-  const sandboxes = await startSandboxes({ root: REPO, stateDir, ports: { identity: identityPort, partnerCenter: partnerCenterPort, dataverse: dataversePort } });
+  const sandboxes = await startSandboxes({ root: REPO, stateDir, ports: { identity: identityPort, partnerCenter: partnerCenterPort, dataverse: dataversePort },
+    ...(options.dataverseLimits ? { dataverseLimits: options.dataverseLimits } : {}),
+  });
   const { endpoints, endpointsFile } = sandboxes;
   const agent = createAgent({ extraCaPem: readFileSync(endpoints.caFile, "utf8") });
   const database = await createDatabase();
@@ -404,8 +411,8 @@ export async function startWorld(mode: RelayMode): Promise<World> {
 }
 
 /** Sandboxes, a database, and the relay started, signed in and initialised: what `npm start` does, as separate processes. */
-export async function readyWorld(mode: RelayMode): Promise<World> {
-  const world = await startWorld(mode);
+export async function readyWorld(mode: RelayMode, options: WorldOptions = {}): Promise<World> {
+  const world = await startWorld(mode, options);
   try {
     const login = await world.login();
     if (login.code !== 0) throw new Error(`relay login failed (${login.code}): ${[...login.stdout, ...login.stderr].join("\n")}`);
