@@ -105,7 +105,10 @@ export async function carryToOpportunity(ctx: SyncContext, first: LeadRecord, fi
       direction, outcome: "succeeded", message, referralId: accepted.id, correlationId: options.job.runId, occurredOn: at,
     });
     if (written.result === "changed") continue;
-    if (written.result === "missing") continue;
+    if (written.result === "missing") {
+      return leadSays(ctx, lead, referral.id, options, PartnerCenterSyncStatus.Failed,
+        `The referral was accepted in Partner Center, but the opportunity ${opportunityId} the qualify created was deleted before it could take the referral.`);
+    }
 
     // 3. The link moves from the lead to the opportunity; the pair sync takes it from there (Partner
     // Center's values for what the qualify did not copy, Microsoft's side).
