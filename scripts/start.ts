@@ -63,6 +63,7 @@ if (initExit !== 0) console.log("relay init reported problems (above); the relay
 writeFileSync(endpointsFile, JSON.stringify({ ...endpoints, relay: relay.url }, null, 2) + "\n");
 console.log("");
 console.log(`  Relay           ${relay.url}  (/healthz, /readyz, /metrics)`);
+console.log(`  Status page     ${relay.url}/ui  (sign in with the step key in ${relative(root, join(dirname(endpointsFile), "relay-secrets.json"))})`);
 console.log(`  Entra ID        ${endpoints.identity}/${endpoints.tenantId}/v2.0/.well-known/openid-configuration`);
 console.log(`  Partner Center  ${endpoints.partnerCenter}/v1.0/engagements/referrals`);
 console.log(`  Dataverse       ${endpoints.dataverse}/api/data/v9.2/`);

@@ -19,6 +19,7 @@ import { healthRoutes, type ReadinessCheck } from "./routes/health.ts";
 import { partnerCenterWebhookRoutes } from "./routes/partner-center-webhook.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
 import { clientApiRoutes, type ClientApiServices } from "./routes/client-api.ts";
+import { statusPageRoutes, type StatusPageServices } from "./routes/status-page.ts";
 import { StoreUnavailable, errorBody } from "./routes/schemas.ts";
 
 /** What the edge needs of the sync engine (Relay/src/sync/engine.ts): asking for a sync. */
@@ -39,6 +40,8 @@ export interface RelayServices {
   checks: readonly ReadinessCheck[];
   /** The card's and the form's API (routes/client-api.ts); absent: not served. */
   clientApi?: ClientApiServices;
+  /** The admin's /ui (routes/status-page.ts); absent: not served. */
+  statusPage?: StatusPageServices;
 }
 
 export interface AppOptions {
@@ -115,6 +118,8 @@ export async function buildApp(relayServices: RelayServices, options: AppOptions
   // The client API in a context of its own: its CORS, sign-in check and OpenAPI description stay there.
   const clientApi = relayServices.clientApi;
   if (clientApi) await app.register(async (api) => clientApiRoutes(api, clientApi));
+  const statusPage = relayServices.statusPage;
+  if (statusPage) await app.register(async (ui) => statusPageRoutes(ui, statusPage));
   await app.ready();
   return app;
 }

@@ -3,7 +3,9 @@
 //
 //   relay start                       run the relay until SIGINT/SIGTERM
 //   relay init [--replace-webhook]    register the Dataverse steps and the Partner Center webhook, test them
+//   relay init --guided [flags]       the whole setup (prompts or flags), ending with relay doctor
 //   relay login                       sign the Partner Center service account in (device code)
+//   relay doctor [--json]             check everything the sync needs; exit 1 when anything fails
 //   relay sync <id>                   queue a sync of an opportunity, a lead or a referral
 //   relay runs [--failed] [--json]    list sync runs
 //   relay retry <runId> | --all-failed
@@ -11,25 +13,31 @@
 //
 // Every command takes `--sandbox [endpoints.json]` to run against the local sandboxes instead of the
 // configuration in the environment.
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { createInterface } from "node:readline/promises";
 import { resolve } from "node:path";
 import { Command, CommanderError, Option } from "commander";
+import { request } from "undici";
 import { STEPS } from "../../Plugins/index.ts";
 import { ConfigError, loadConfig, sandboxConfig, type RelayConfig } from "./config.ts";
 import { PartnerCenterAuthError } from "./auth/partner-center-signin.ts";
 import { DataverseSignInError } from "./auth/dataverse-token.ts";
 import { PartnerCenterError } from "./clients/partner-center-errors.ts";
 import type { WebhookRegistration } from "./clients/partner-center.ts";
-import { registerSteps, setRelayUrl } from "./commands/dataverse-steps.ts";
+import { registerSteps, setEnvironmentVariable, setRelayUrl } from "./commands/dataverse-steps.ts";
 import { ensureWebhookRegistration, sendTestEvent, webhookUrl } from "./commands/partner-center-webhook.ts";
 import { createLogger } from "./logger.ts";
+import { createDoctorReaders } from "./doctor/readers.ts";
+import { formatResult, runDoctor, type CheckResult, type DoctorReport } from "./doctor/run.ts";
+import { createAgent } from "./http/agent.ts";
 import { startQueue } from "./queue.ts";
 import { SYNC_MODULES, openApiClients, openClients, relayUserId, startRelay, type RelayClients, type StartOptions, type SyncModules } from "./relay.ts";
 import { openDatabase } from "./store/database.ts";
 import { getRun, listRuns, type Run } from "./store/runs.ts";
 import { listExpiringLinks } from "./sync/links.ts";
-import { Lead, Opportunity } from "../../Core/generated/schema.ts";
+import { EnvironmentVariables, Lead, Opportunity } from "../../Core/generated/schema.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -40,13 +48,17 @@ export interface CliIo {
   cwd: string;
   /** Asks a yes/no question; absent when nobody can answer (no terminal). */
   ask?: (question: string) => Promise<boolean>;
+  /** Asks for a value (guided init); absent when nobody can answer (no terminal). */
+  prompt?: (question: string) => Promise<string>;
   /** Resolves when `relay start` should stop (SIGINT/SIGTERM by default). */
   untilStopped?: () => Promise<string>;
   /** For tests: stand-ins for the engine, worker and reconciler, and start options. */
   sync?: SyncModules;
   startOptions?: StartOptions;
-  /** For tests: how long `init` waits for the test event (default 60 s). */
+  /** For tests: how long `init` and `doctor` wait for the test event (default 60 s, 30 s). */
   testEventTimeoutMs?: number;
+  /** Transient progress (the check running now); absent: not shown. */
+  progress?: (text: string) => void;
 }
 
 /** A failure with a message for the admin: printed as is, exit code 1 (or `code`). */
@@ -112,7 +124,7 @@ function describeWebhook(registration: WebhookRegistration): string {
   return `${registration.webhookUrl} (${registration.webhookEvents.join(", ") || "no events"})`;
 }
 
-async function init(config: RelayConfig, options: { replaceWebhook?: boolean; yes?: boolean; testEvent?: boolean }, io: CliIo): Promise<number> {
+async function init(config: RelayConfig, options: InitOptions, io: CliIo): Promise<number> {
   const out = (line: string) => io.stdout(line);
   const clients = openApiClients(config);
   let problems = 0;
@@ -161,6 +173,175 @@ async function init(config: RelayConfig, options: { replaceWebhook?: boolean; ye
   }
   out(problems ? "relay init finished with problems (above)." : "relay init done.");
   return problems ? EXIT.failure : EXIT.ok;
+}
+
+/** Whether a relay listens where this configuration says (its /healthz answers). */
+async function relayListening(config: RelayConfig): Promise<string | undefined> {
+  const host = config.listen.host === "0.0.0.0" || config.listen.host === "::" ? "127.0.0.1" : config.listen.host;
+  const listening = await new Promise<boolean>((done) => {
+    const socket = connect({ host, port: config.listen.port, timeout: 1000 });
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      done(false);
+    });
+  });
+  return listening ? `${config.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${config.listen.port}` : undefined;
+}
+
+async function doctor(config: RelayConfig, options: { json?: boolean }, io: CliIo): Promise<number> {
+  const progress = (text: string) => (options.json ? io.stderr(text) : io.stdout(text));
+  const print = (result: CheckResult) => {
+    if (!options.json) for (const line of formatResult(result)) io.stdout(line);
+  };
+  let report: DoctorReport;
+  const running = "dataDir" in config.database ? await relayListening(config) : undefined;
+  if (running) {
+    // The embedded store is the running relay's alone: it runs the checks and answers the report.
+    progress(`Asking the relay running at ${running} to run the checks (the embedded store is its alone)…`);
+    const agent = createAgent({ ...(config.extraCaPem ? { extraCaPem: config.extraCaPem } : {}), connections: 1 });
+    try {
+      const answer = await request(`${running}/ui/api/doctor`, { headers: { authorization: `Bearer ${config.stepKey}` }, dispatcher: agent, headersTimeout: 180_000, bodyTimeout: 180_000 });
+      const text = await answer.body.text();
+      if (answer.statusCode !== 200) throw new CliFailure(`The relay at ${running} answered ${answer.statusCode}: ${text.slice(0, 200)}. Is it this configuration's relay (same PCR_STEP_KEY)?`);
+      report = JSON.parse(text) as DoctorReport;
+    } finally {
+      await agent.close();
+    }
+    report.results.forEach(print);
+  } else {
+    const clients = await openClients(config, { log: quietLogger(config) });
+    const readers = createDoctorReaders({ config, clients, db: clients.db, ...(io.testEventTimeoutMs ? { testEventTimeoutMs: io.testEventTimeoutMs } : {}) });
+    try {
+      report = await runDoctor(readers, {
+        onStart: (check, index, total) => {
+          const text = `[${index + 1}/${total}] ${check.name}…`;
+          if (options.json) io.stderr(text);
+          else io.progress?.(text);
+        },
+        onResult: print,
+      });
+    } finally {
+      await readers.close();
+      await clients.close();
+    }
+  }
+  if (options.json) io.stdout(JSON.stringify(report, null, 2));
+  else {
+    const failed = report.results.filter((r) => !r.ok).length;
+    io.stdout(failed ? `${failed} of ${report.results.length} checks failed: fix them as said above, then run relay doctor again.` : `All ${report.results.length} checks passed.`);
+  }
+  return report.ok ? EXIT.ok : EXIT.failure;
+}
+
+/** What guided `relay init` asks for (or takes from flags, for unattended use), as the relay's settings. */
+const GUIDED_SETTINGS = [
+  { env: "PCR_TENANT_ID", option: "tenant", question: "Entra ID tenant (id or domain)" },
+  { env: "PCR_DATAVERSE_URL", option: "dataverseUrl", question: "Dynamics 365 environment URL (https://<org>.crm.dynamics.com)" },
+  { env: "PCR_DATAVERSE_CLIENT_ID", option: "dataverseClientId", question: "Dataverse app registration: client id" },
+  { env: "PCR_DATAVERSE_CLIENT_SECRET", option: "dataverseClientSecret", question: "Dataverse app registration: client secret" },
+  { env: "PCR_PARTNER_CENTER_CLIENT_ID", option: "partnerCenterClientId", question: "Partner Center app registration: client id" },
+  { env: "PCR_PARTNER_CENTER_CLIENT_SECRET", option: "partnerCenterClientSecret", question: "Partner Center app registration: client secret" },
+  { env: "PCR_PUBLIC_URL", option: "publicUrl", question: "The relay's public HTTPS address" },
+] as const;
+
+type GuidedOption = (typeof GUIDED_SETTINGS)[number]["option"];
+
+export interface InitOptions extends Partial<Record<GuidedOption, string>> {
+  replaceWebhook?: boolean;
+  yes?: boolean;
+  testEvent?: boolean;
+  guided?: boolean;
+  dealValueField?: string;
+  countryField?: string;
+  writeConfig?: string;
+}
+
+/** Sandbox mode: the flags change the sandbox configuration (the rest comes from endpoints.json). */
+function withOverrides(config: RelayConfig, options: InitOptions): RelayConfig {
+  return {
+    ...config,
+    entra: { ...config.entra, ...(options.tenant ? { tenantId: options.tenant } : {}) },
+    dataverse: {
+      ...config.dataverse,
+      ...(options.dataverseUrl ? { url: options.dataverseUrl.replace(/\/+$/, "") } : {}),
+      ...(options.dataverseClientId ? { clientId: options.dataverseClientId } : {}),
+      ...(options.dataverseClientSecret ? { clientSecret: options.dataverseClientSecret } : {}),
+    },
+    partnerCenter: {
+      ...config.partnerCenter,
+      ...(options.partnerCenterClientId ? { clientId: options.partnerCenterClientId } : {}),
+      ...(options.partnerCenterClientSecret ? { clientSecret: options.partnerCenterClientSecret } : {}),
+    },
+    ...(options.publicUrl ? { publicUrl: options.publicUrl.replace(/\/+$/, "") } : {}),
+  };
+}
+
+/**
+ * The configuration guided init works with: flags first, then the environment (and PCR_CONFIG_FILE), then
+ * answers to prompts. New secrets (token cache key, step key) are made when missing; with --write-config
+ * everything is written to that JSON file (mode 600) for `PCR_CONFIG_FILE=<file> relay start`.
+ */
+async function guidedConfig(globals: GlobalOptions, options: InitOptions, io: CliIo): Promise<RelayConfig> {
+  if (globals.sandbox) return withOverrides(configFrom(globals, io), options);
+  const fileSettings: Record<string, string> = {};
+  const env: NodeJS.ProcessEnv = { ...io.env };
+  for (const setting of GUIDED_SETTINGS) {
+    let value = options[setting.option] ?? env[setting.env];
+    if (!value && io.prompt && !options.yes) value = (await io.prompt(`${setting.question}: `)).trim();
+    if (value) {
+      env[setting.env] = value;
+      fileSettings[setting.env] = value;
+    }
+  }
+  const missing = GUIDED_SETTINGS.filter((s) => !env[s.env]);
+  if (missing.length) {
+    throw new ConfigError(missing.map((s) => `${s.env} is not set: give --${s.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} or set the variable`));
+  }
+  if (!env.PCR_TOKEN_CACHE_KEY) fileSettings.PCR_TOKEN_CACHE_KEY = env.PCR_TOKEN_CACHE_KEY = randomBytes(32).toString("base64");
+  if (!env.PCR_STEP_KEY) fileSettings.PCR_STEP_KEY = env.PCR_STEP_KEY = randomBytes(32).toString("base64url");
+  const config = loadConfig(env, { cwd: io.cwd });
+  if (options.writeConfig) {
+    const file = resolve(io.cwd, options.writeConfig);
+    writeFileSync(file, `${JSON.stringify(fileSettings, null, 2)}\n`, { mode: 0o600 });
+    io.stdout(`Configuration written to ${file}: start the relay with PCR_CONFIG_FILE=${options.writeConfig} relay start`);
+  } else if (fileSettings.PCR_TOKEN_CACHE_KEY || fileSettings.PCR_STEP_KEY) {
+    io.stdout("New PCR_TOKEN_CACHE_KEY and PCR_STEP_KEY were made for this run: give --write-config <file> to keep them, or the relay cannot use this sign-in and these steps.");
+  }
+  return config;
+}
+
+/** Guided `relay init`: sign-in, steps, variables, webhook and test event, then the doctor. */
+async function guidedInit(config: RelayConfig, options: InitOptions, io: CliIo): Promise<number> {
+  io.stdout("1. Partner Center service account");
+  await refuseWhileRunningOnEmbeddedStore(config, "init --guided");
+  const clients = await openClients(config, { log: quietLogger(config) });
+  try {
+    const status = await clients.signIn.status();
+    if (status.signedIn) io.stdout(`  signed in as ${status.username ?? "the service account"}`);
+    else {
+      io.stdout("  not signed in yet: sign in as the service account (with MFA)");
+      const account = await clients.signIn.signIn({ onDeviceCode: (prompt) => io.stdout(`  ${prompt.message}`) });
+      io.stdout(`  signed in as ${account.username}`);
+    }
+    io.stdout("2. Environment variables");
+    for (const [variable, value] of [[EnvironmentVariables.dealValueField, options.dealValueField], [EnvironmentVariables.customerAccountCountryCodeField, options.countryField]] as const) {
+      if (!value) continue;
+      const change = await setEnvironmentVariable(clients.dataverse, variable.schemaName, value);
+      io.stdout(`  ${variable.displayName["1033"]}: ${change === "unchanged" ? "already" : "set to"} ${value}`);
+    }
+  } finally {
+    await clients.close();
+  }
+  io.stdout("3. Dataverse steps and Partner Center webhook");
+  const registered = await init(config, options, io);
+  io.stdout("4. relay doctor");
+  const checked = await doctor(config, {}, io);
+  return registered === EXIT.ok ? checked : registered;
 }
 
 async function login(config: RelayConfig, io: CliIo): Promise<number> {
@@ -259,12 +440,35 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   });
 
   program.command("init")
-    .description("register the Dataverse steps and the Partner Center webhook for this relay, and test them (safe to run again)")
+    .description("register the Dataverse steps and the Partner Center webhook for this relay, and test them (safe to run again); --guided: the whole setup, ending with relay doctor")
     .option("--replace-webhook", "replace a Partner Center webhook registration that points elsewhere")
-    .option("-y, --yes", "never ask: a registration that points elsewhere is kept unless --replace-webhook is given")
+    .option("-y, --yes", "never ask: a registration that points elsewhere is kept unless --replace-webhook is given; --guided takes its values from flags and the environment only")
     .option("--no-test-event", "do not send Partner Center's test event")
-    .action(async (options: { replaceWebhook?: boolean; yes?: boolean; testEvent?: boolean }) => {
-      setExit(await init(config(), options, io));
+    .option("--guided", "the whole setup: ask for (or take from the flags below) the tenant, Dataverse URL, app registrations and public URL; sign the service account in; register; set the variables; run relay doctor")
+    .option("--tenant <tenant>", "Entra ID tenant id or domain (PCR_TENANT_ID)")
+    .option("--dataverse-url <url>", "the Dynamics 365 environment (PCR_DATAVERSE_URL)")
+    .option("--dataverse-client-id <id>", "the Dataverse app registration (PCR_DATAVERSE_CLIENT_ID)")
+    .option("--dataverse-client-secret <secret>", "its secret (PCR_DATAVERSE_CLIENT_SECRET)")
+    .option("--partner-center-client-id <id>", "the Partner Center app registration (PCR_PARTNER_CENTER_CLIENT_ID)")
+    .option("--partner-center-client-secret <secret>", "its secret (PCR_PARTNER_CENTER_CLIENT_SECRET)")
+    .option("--public-url <url>", "the relay's public HTTPS address (PCR_PUBLIC_URL)")
+    .option("--deal-value-field <column>", "sets the Deal value field variable")
+    .option("--country-field <column>", "sets the Customer Account Country Code field variable")
+    .option("--write-config <file>", "with --guided: write the configuration (and new keys) to this JSON file for PCR_CONFIG_FILE")
+    .action(async (options: InitOptions) => {
+      const globals = program.opts<GlobalOptions>();
+      if (!options.guided) {
+        setExit(await init(withOverrides(config(), options), options, io));
+        return;
+      }
+      setExit(await guidedInit(await guidedConfig(globals, options, io), options, io));
+    });
+
+  program.command("doctor")
+    .description("check everything the sync needs, one line per check, with the fix for each failure")
+    .option("--json", "the report as JSON (progress goes to stderr)")
+    .action(async (options: { json?: boolean }) => {
+      setExit(await doctor(config(), options, io));
     });
 
   program.command("login").description("sign the Partner Center service account in with a device code (MFA included)").action(async () => {
@@ -334,7 +538,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   program.command("reconcile").description("compare both sides now and queue whatever differs").action(async () => {
     await withEngine(config(), io, "reconcile", async (engine) => {
-      const result = await engine.reconcile();
+      const phases = { "partner-center": "Partner Center's open referrals", dataverse: "Dynamics 365's shared deals" } as const;
+      const result = await engine.reconcile({
+        onProgress: ({ phase, checked, enqueued }) => io.progress?.(`reconcile: ${phases[phase]}… checked ${checked}, queued ${enqueued}`),
+      });
       io.stdout(`Checked ${result.checked}; queued ${result.enqueued}.`);
     });
     setExit(EXIT.ok);
@@ -366,11 +573,21 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 /** The process's terminal: answers yes/no questions when there is one. */
 export function terminalIo(): CliIo {
   return {
-    stdout: (text) => process.stdout.write(`${text}\n`),
+    // On a terminal a line first clears the progress line it replaces.
+    stdout: (text) => process.stdout.write(`${process.stdout.isTTY ? "\x1b[2K" : ""}${text}\n`),
     stderr: (text) => process.stderr.write(`${text}\n`),
+    ...(process.stderr.isTTY ? { progress: (text: string) => process.stderr.write(`\r\x1b[2K${text}\r`) } : {}),
     env: process.env,
     cwd: process.cwd(),
     ...(process.stdin.isTTY ? {
+      prompt: async (question: string) => {
+        const rl = createInterface({ input: process.stdin, output: process.stdout });
+        try {
+          return await rl.question(question);
+        } finally {
+          rl.close();
+        }
+      },
       ask: async (question: string) => {
         const rl = createInterface({ input: process.stdin, output: process.stdout });
         try {

@@ -29,6 +29,9 @@ import { createLogger, type Logger } from "./logger.ts";
 import { RelayMetrics, type QueueDepth } from "./metrics.ts";
 import { DEAD_LETTER_QUEUE, SYNC_QUEUE, startQueue } from "./queue.ts";
 import { EnvironmentVariableReader } from "./settings/environment-variables.ts";
+import { createDoctorReaders } from "./doctor/readers.ts";
+import { runDoctor } from "./doctor/run.ts";
+import { getRun, listRuns } from "./store/runs.ts";
 import { openDatabase, type Database, type DatabaseLocation, type Queryable } from "./store/database.ts";
 import type { Agent } from "undici";
 
@@ -228,6 +231,26 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
     const app = await buildApp({
       tenantId: config.tenantKey, db: clients.db, engine, verifier, stepKey: config.stepKey, steps: options.steps ?? STEPS, metrics,
       stepReader: createStepReader(dv, userId, clients.partnerCenter), clientApi,
+      statusPage: {
+        stepKey: config.stepKey,
+        doctor: async () => {
+          const readers = createDoctorReaders({ config, clients, db: clients.db, steps: options.steps ?? STEPS });
+          try {
+            return await runDoctor(readers);
+          } finally {
+            await readers.close();
+          }
+        },
+        page: {
+          recentRuns: (limit) => listRuns(clients.db, config.tenantKey, { limit }),
+          run: (runId) => getRun(clients.db, config.tenantKey, runId).catch(() => undefined),
+          queueDepth: () => queueDepth(boss),
+          retry: async (runId) => {
+            const run = await getRun(clients.db, config.tenantKey, runId).catch(() => undefined);
+            return run ? engine.requestSync(run.subject, "retry", "cli") : undefined;
+          },
+        },
+      },
       checks: [
         { name: "database", check: async () => void (await clients.db.query("SELECT 1")) },
         {

@@ -60,8 +60,12 @@ export async function registerSteps(dataverse: DataverseClient, steps: readonly 
 }
 
 /** Sets the current value of the Relay URL environment variable; "unchanged" when it already holds it. */
-export async function setRelayUrl(dataverse: DataverseClient, url: string): Promise<"created" | "updated" | "unchanged"> {
-  const schemaName = EnvironmentVariables.relayUrl.schemaName;
+export function setRelayUrl(dataverse: DataverseClient, url: string): Promise<"created" | "updated" | "unchanged"> {
+  return setEnvironmentVariable(dataverse, EnvironmentVariables.relayUrl.schemaName, url);
+}
+
+/** Sets the current value of one of the solution's environment variables; "unchanged" when it already holds it. */
+export async function setEnvironmentVariable(dataverse: DataverseClient, schemaName: string, value: string): Promise<"created" | "updated" | "unchanged"> {
   const definitions: Row[] = [];
   for await (const row of dataverse.retrieveMultiple(T.definitions, {
     select: [T.definitionId, T.schemaName],
@@ -74,13 +78,13 @@ export async function setRelayUrl(dataverse: DataverseClient, url: string): Prom
   const values = (definition[T.valueRelationship] as Array<{ environmentvariablevalueid?: string; value?: string | null }> | undefined) ?? [];
   const current = values[0];
   if (current?.environmentvariablevalueid) {
-    if (current.value === url) return "unchanged";
-    const result = await dataverse.update(T.values, current.environmentvariablevalueid, { [T.value]: url }, { ifMatch: "*" });
+    if (current.value === value) return "unchanged";
+    const result = await dataverse.update(T.values, current.environmentvariablevalueid, { [T.value]: value }, { ifMatch: "*" });
     if (!result.updated) throw new Error(`The current value of ${schemaName} was deleted meanwhile; run relay init again.`);
     return "updated";
   }
   await dataverse.create(T.values, {
-    [T.schemaName]: schemaName, [T.value]: url,
+    [T.schemaName]: schemaName, [T.value]: value,
     [`${T.valueDefinitionNavigation}@odata.bind`]: `/${T.definitions}(${String(definition[T.definitionId])})`,
   });
   return "created";

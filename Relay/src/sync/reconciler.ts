@@ -18,6 +18,8 @@ export interface ReconcileOptions {
   partnerCenter?: boolean;
   /** Page Dataverse's open opportunities with Sync = Yes (default true). */
   dataverse?: boolean;
+  /** Called after each referral or record compared (`relay reconcile` shows it as it goes). */
+  onProgress?: (progress: { phase: "partner-center" | "dataverse"; checked: number; enqueued: number }) => void;
 }
 
 export interface ReconcileResult {
@@ -40,6 +42,7 @@ export async function reconcile(ctx: SyncContext, request: Request, options: Rec
   const { deps } = ctx;
   const queued = new Set<string>();
   let checked = 0;
+  const progress = (phase: "partner-center" | "dataverse") => options.onProgress?.({ phase, checked, enqueued: queued.size });
   const enqueue = async (subject: string): Promise<void> => {
     if (queued.has(subject)) return;
     queued.add(subject);
@@ -51,6 +54,7 @@ export async function reconcile(ctx: SyncContext, request: Request, options: Rec
     const seen = new Set<string>();
     for await (const referral of ctx.pc.listReferrals({ filter: "status ne 'Closed'" })) {
       checked++;
+      progress("partner-center");
       seen.add(referral.id);
       const own = await getLinkByReferral(deps.db, deps.tenantId, referral.id);
       if (own) {
@@ -76,12 +80,14 @@ export async function reconcile(ctx: SyncContext, request: Request, options: Rec
   if (options.dataverse !== false) {
     for await (const record of ctx.dv.syncedOpportunities()) {
       checked++;
+      progress("dataverse");
       const link = await getLinkByRecord(deps.db, deps.tenantId, "opportunity", record.id);
       if (!link || link.fingerprint !== fingerprint(record.fields)) await enqueue(`opportunity:${record.id}`);
     }
     // Won, lost, qualified or disqualified in Dynamics 365 while its referral still looks open.
     for await (const record of ctx.dv.answeredRecords()) {
       checked++;
+      progress("dataverse");
       await enqueue(`${record.type}:${record.id}`);
     }
   }
