@@ -52,6 +52,8 @@ export interface StartOptions {
   dataverseWebhooks?: WebhookOptions;
   /** The Dataverse sandbox's service protection limits (benchmarks: the documented rate over a shorter window). */
   dataverseLimits?: Partial<Limits>;
+  /** More unpacked solutions the Dataverse sandbox loads after Solution/ (a customer's own customizations). */
+  extraSolutionDirs?: readonly string[];
 }
 
 export async function startSandboxes(options: StartOptions): Promise<RunningSandboxes> {
@@ -94,6 +96,7 @@ export async function startSandboxes(options: StartOptions): Promise<RunningSand
     const dataverse = await createDataverseSandbox({
       baseUrl: dataverseUrl, tls, caPem: ca.certPem, stateDir: join(stateDir, "dataverse"),
       solutionDir: join(options.root, "Solution"), identity: identityOptions,
+      ...(options.extraSolutionDirs ? { extraSolutionDirs: options.extraSolutionDirs } : {}),
       ...(options.dataverseWebhooks ? { webhooks: options.dataverseWebhooks } : {}),
       ...(options.dataverseLimits ? { limits: options.dataverseLimits } : {}),
     });

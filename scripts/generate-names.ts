@@ -189,5 +189,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     mkdirSync(dirname(GENERATED_PATH), { recursive: true });
     writeFileSync(GENERATED_PATH, source);
     console.log(`wrote ${GENERATED_PATH}`);
+    // The JSON Schema of the "Partner Center field mapping" variable, from its zod schema in Core/.
+    const { FIELD_MAPPING_SCHEMA_PATH, fieldMappingSchemaText } = await import("./field-mapping-schema.ts");
+    writeFileSync(FIELD_MAPPING_SCHEMA_PATH, fieldMappingSchemaText());
+    console.log(`wrote ${FIELD_MAPPING_SCHEMA_PATH}`);
   }
 }

@@ -312,6 +312,7 @@ export const EnvironmentVariables = {
   customerAccountCountryCodeField: { schemaName: "pcr_CustomerAccountCountryCodeField", type: "String", defaultValue: "address1_country", displayName: { "1033": "Customer Account Country Code field", "1043": "Veld voor landcode van klantaccount" } },
   dealValueField: { schemaName: "pcr_DealValueField", type: "String", defaultValue: "estimatedvalue", displayName: { "1033": "Deal value field", "1043": "Veld voor dealwaarde" } },
   displayCheckMarkInName: { schemaName: "pcr_DisplayCheckMarkInName", type: "Boolean", defaultValue: "no", displayName: { "1033": "Display check mark in the opportunity name", "1043": "Vinkje tonen in de naam van de verkoopkans" } },
+  fieldMapping: { schemaName: "pcr_FieldMapping", type: "JSON", displayName: { "1033": "Partner Center field mapping", "1043": "Partner Center-veldtoewijzing" } },
   referralLinkTemplate: { schemaName: "pcr_ReferralLinkTemplate", type: "String", defaultValue: "https://partner.microsoft.com/dashboard/referrals/v2/{referralId}", displayName: { "1033": "Referral link template", "1043": "Sjabloon voor verwijzingskoppeling" } },
   relayUrl: { schemaName: "pcr_RelayUrl", type: "String", displayName: { "1033": "Relay URL", "1043": "Relay-URL" } },
   syncCoSellOpportunitiesOnly: { schemaName: "pcr_SyncCoSellOpportunitiesOnly", type: "Boolean", defaultValue: "yes", displayName: { "1033": "Sync co-sell opportunities only", "1043": "Alleen co-verkoopkansen synchroniseren" } },

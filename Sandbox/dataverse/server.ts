@@ -24,6 +24,11 @@ export interface DataverseSandboxOptions {
   stateDir: string;
   /** The unpacked solution (Solution/) the custom tables and columns come from. */
   solutionDir: string;
+  /**
+   * More unpacked solutions loaded after it, playing a customer's own customizations (their tables, and
+   * columns they added to standard tables), e.g. Sandbox/dataverse/test/fixtures/customer-solution.
+   */
+  extraSolutionDirs?: readonly string[];
   identity: { baseUrl: string; signingKeyFile: string };
   /** Service protection limits per user (defaults: 6000 requests and 20 minutes per 5 minutes, 52 concurrent). */
   limits?: Partial<Limits>;
@@ -130,7 +135,14 @@ function isLoopback(ip: string): boolean {
 export async function createDataverseSandbox(options: DataverseSandboxOptions): Promise<FastifyInstance> {
   const baseUrl = options.baseUrl.replace(/\/$/, "");
   const { info, source } = solutionInfo(options.solutionDir);
-  const meta = new Metadata(readSchema(source));
+  const schema = readSchema(source);
+  for (const dir of options.extraSolutionDirs ?? []) {
+    const extra = readSchema(readSolutionSource(dir));
+    schema.tables.push(...extra.tables);
+    schema.relationships.push(...extra.relationships);
+    schema.optionSets.push(...extra.optionSets);
+  }
+  const meta = new Metadata(schema);
   const dispatcher = new WebhookDispatcher(options.caPem, options.webhooks);
   const engine = new Engine({
     meta,

@@ -117,9 +117,19 @@ export function settingsFromDefinitions(rows: readonly DefinitionRow[]): Environ
     const fallback = "defaultValue" in definition ? (definition.defaultValue as string) : undefined;
     const defaultValue = typeof row?.defaultvalue === "string" && row.defaultvalue.trim() !== "" ? row.defaultvalue : fallback;
     const variable = { schemaName: definition.schemaName, displayName: definition.displayName["1033"] };
-    if (typeof current === "string" && current.trim() !== "") settings[key] = parseEnvironmentVariableValue(current, typeCode, variable, "current");
-    else if (typeof defaultValue === "string" && defaultValue.trim() !== "") settings[key] = parseEnvironmentVariableValue(defaultValue, typeCode, variable, "default");
-    else settings[key] = undefined;
+    const raw = typeof current === "string" && current.trim() !== "" ? { text: current, source: "current" as const }
+      : typeof defaultValue === "string" && defaultValue.trim() !== "" ? { text: defaultValue, source: "default" as const } : undefined;
+    if (!raw) settings[key] = undefined;
+    else if (typeCode === EnvironmentVariableType.JSON) {
+      // A JSON variable that does not parse stays as its error: the one that uses it decides (the field
+      // mapping reports it and keeps its last good configuration); the other settings still work.
+      try {
+        settings[key] = parseEnvironmentVariableValue(raw.text, typeCode, variable, raw.source);
+      } catch (error) {
+        if (!(error instanceof EnvironmentVariableError)) throw error;
+        settings[key] = error;
+      }
+    } else settings[key] = parseEnvironmentVariableValue(raw.text, typeCode, variable, raw.source);
   }
   return settings as EnvironmentSettings;
 }

@@ -17,6 +17,7 @@ import {
   type DataverseClient, type Expand, type Row,
 } from "../clients/dataverse.ts";
 import { environmentVariablesRequest, type EnvironmentSettings, type EnvironmentVariableReader } from "../settings/environment-variables.ts";
+import { FieldMappingReader, createDefaults, type FieldMapping, type FieldMappingLog } from "../settings/field-mapping.ts";
 import {
   AccountTable, ContactTable, CurrencyTable, LeadTable, OpportunityCloseTable, OpportunityTable, SystemUserTable, bind, isColumnName,
 } from "./dataverse-columns.ts";
@@ -69,6 +70,8 @@ export interface OpportunityRecord extends RecordStatus {
   /** Actual Revenue: the final deal value once the opportunity is won. */
   actualValue: number | null;
   settings: EnvironmentSettings;
+  /** The field mapping in force when it was read (checked, or the last good one). */
+  mapping: FieldMapping;
 }
 
 export interface LeadRecord extends RecordStatus {
@@ -84,6 +87,7 @@ export interface LeadRecord extends RecordStatus {
   qualificationComments: string | null;
   respondBy: string | null;
   settings: EnvironmentSettings;
+  mapping: FieldMapping;
 }
 
 export type SyncRecord = OpportunityRecord | LeadRecord;
@@ -137,18 +141,35 @@ export function mappedColumns(settings: Pick<EnvironmentSettings, "dealValueFiel
 
 const STATUS_COLUMNS = [OC.syncWithPartnerCenter, OC.referralIdentifier, OC.referralLink, OC.syncStatus, OC.lastSyncError, OC.audit, OC.referralStatus, OC.referralSubstatus] as const;
 
-function opportunityQuery(columns: { dealValue: string; country: string }): { select: string[]; expand: Expand[] } {
-  const accountSelect = [...new Set([AccountTable.id, AccountTable.name, AccountTable.addressLine1, AccountTable.city, AccountTable.postalCode, AccountTable.country, columns.country])];
+/** The account's $expand: its address, and the country column (or the country row through the lookup). */
+export function accountExpand(property: string, mapping: Pick<FieldMapping, "country">): Expand {
+  const country = mapping.country;
+  const select = [...new Set([AccountTable.id, AccountTable.name, AccountTable.addressLine1, AccountTable.city, AccountTable.postalCode, AccountTable.country, country.column])];
+  return {
+    property, select,
+    ...(country.kind === "lookup" ? { expand: [{ property: country.navigation, select: [country.isoColumn] }] } : {}),
+  };
+}
+
+/** The ISO code an account row (as accountExpand reads it) holds, through the mapping. */
+export function accountCountryOf(account: Row, mapping: Pick<FieldMapping, "country">): string | null {
+  const country = mapping.country;
+  if (country.kind === "column") return strOrNull(account[country.column]);
+  const row = obj(account[country.navigation]);
+  return row ? strOrNull(row[country.isoColumn]) : null;
+}
+
+function opportunityQuery(mapping: FieldMapping): { select: string[]; expand: Expand[] } {
   const detail = MicrosoftSolutionDetail.columns;
   return {
     select: [...new Set([
-      OpportunityTable.name, OpportunityTable.description, OpportunityTable.estimatedCloseDate, columns.dealValue, OpportunityTable.statecode, OpportunityTable.statuscode,
+      OpportunityTable.name, OpportunityTable.description, OpportunityTable.estimatedCloseDate, mapping.dealValue, OpportunityTable.statecode, OpportunityTable.statuscode,
       OpportunityTable.actualValue, OpportunityTable.modifiedBy,
       ...STATUS_COLUMNS, OC.helpRequested, OC.referralVisibility, OC.microsoftCrmIdentifier, OC.microsoftStatus, OC.microsoftSubstatus,
     ])],
     expand: [
-      { property: OpportunityTable.parentAccount, select: accountSelect },
-      { property: OpportunityTable.customerAccount, select: accountSelect },
+      accountExpand(OpportunityTable.parentAccount, mapping),
+      accountExpand(OpportunityTable.customerAccount, mapping),
       { property: OpportunityTable.parentContact, select: [ContactTable.id, ContactTable.firstName, ContactTable.lastName, ContactTable.email, ContactTable.phone] },
       { property: OpportunityTable.currency, select: [CurrencyTable.id, CurrencyTable.isoCode] },
       { property: OpportunityTable.owningUser, select: [SystemUserTable.firstName, SystemUserTable.lastName, SystemUserTable.email] },
@@ -185,8 +206,7 @@ function recordStatus(row: Row, nameColumn: string): RecordStatus {
 }
 
 /** The opportunity row (as read with opportunityQuery) as synced fields, readiness facts and create details. */
-export function opportunityFromRow(row: Row, settings: EnvironmentSettings): Omit<OpportunityRecord, "etag"> {
-  const columns = mappedColumns(settings);
+export function opportunityFromRow(row: Row, settings: EnvironmentSettings, mapping: FieldMapping): Omit<OpportunityRecord, "etag"> {
   const account = obj(row[OpportunityTable.parentAccount]) ?? obj(row[OpportunityTable.customerAccount]);
   const contact = obj(row[OpportunityTable.parentContact]);
   const currency = obj(row[OpportunityTable.currency]);
@@ -208,8 +228,8 @@ export function opportunityFromRow(row: Row, settings: EnvironmentSettings): Omi
     });
   const status = recordStatus(row, OpportunityTable.name);
   const helpRequested = helpCode(row[OC.helpRequested]);
-  const dealValue = numOrNull(row[columns.dealValue]);
-  const country = account ? strOrNull(account[columns.country]) : null;
+  const dealValue = numOrNull(row[mapping.dealValue]);
+  const country = account ? accountCountryOf(account, mapping) : null;
   const contactFields = contact
     ? { firstName: str(contact[ContactTable.firstName]), lastName: str(contact[ContactTable.lastName]), email: str(contact[ContactTable.email]), phoneNumber: str(contact[ContactTable.phone]) }
     : null;
@@ -247,11 +267,11 @@ export function opportunityFromRow(row: Row, settings: EnvironmentSettings): Omi
     type: "opportunity", id: String(row[OpportunityTable.id]), row, ...status, fields, facts, solutionDetails, team,
     microsoftCrmId: strOrNull(row[OC.microsoftCrmIdentifier]), microsoftStatus: numOrNull(row[OC.microsoftStatus]), microsoftSubstatus: numOrNull(row[OC.microsoftSubstatus]),
     actualValue: numOrNull(row[OpportunityTable.actualValue]),
-    settings,
+    settings, mapping,
   };
 }
 
-export function leadFromRow(row: Row, settings: EnvironmentSettings): Omit<LeadRecord, "etag"> {
+export function leadFromRow(row: Row, settings: EnvironmentSettings, mapping: FieldMapping): Omit<LeadRecord, "etag"> {
   const currency = obj(row[LeadTable.currency]);
   const status = recordStatus(row, LeadTable.subject);
   const partial: Partial<SyncedFields> = {
@@ -266,7 +286,7 @@ export function leadFromRow(row: Row, settings: EnvironmentSettings): Omit<LeadR
     qualifyingOpportunityId: strOrNull(row[LeadTable.qualifyingOpportunity])?.toLowerCase() ?? null,
     qualificationComments: strOrNull(row[LeadTable.qualificationComments]),
     respondBy: strOrNull(row[LC.respondBy]),
-    settings,
+    settings, mapping,
   };
 }
 
@@ -332,12 +352,23 @@ export type WriteResult = { result: "written"; etag?: string } | { result: "chan
 export class DataverseSide {
   readonly client: DataverseClient;
   readonly #reader: EnvironmentVariableReader;
+  /** The admin's field mapping, checked before it is used; the last good one stays in force. */
+  readonly mappings: FieldMappingReader;
   #known: EnvironmentSettings | undefined;
   readonly #currencies = new Map<string, { id: string; at: number }>();
+  readonly #countries = new Map<string, { id: string | undefined; at: number }>();
 
-  constructor(client: DataverseClient, reader: EnvironmentVariableReader) {
+  constructor(client: DataverseClient, reader: EnvironmentVariableReader, log?: FieldMappingLog) {
     this.client = client;
     this.#reader = reader;
+    this.mappings = new FieldMappingReader({ client, ...(log ? { log } : {}) });
+  }
+
+  /** The settings and the field mapping in force with them. */
+  async settingsAndMapping(): Promise<{ settings: EnvironmentSettings; mapping: FieldMapping }> {
+    const settings = await this.settings();
+    mappedColumns(settings); // the seed's variables name columns, never anything else
+    return { settings, mapping: (await this.mappings.resolve(settings)).mapping };
   }
 
   /** The settings last read (the defaults before any read): enough to name the columns of a query. */
@@ -346,6 +377,7 @@ export class DataverseSide {
       customerAccountCountryCodeField: EnvironmentVariables.customerAccountCountryCodeField.defaultValue,
       dealValueField: EnvironmentVariables.dealValueField.defaultValue,
       displayCheckMarkInName: false,
+      fieldMapping: undefined,
       referralLinkTemplate: EnvironmentVariables.referralLinkTemplate.defaultValue,
       relayUrl: undefined,
       syncCoSellOpportunitiesOnly: true,
@@ -361,27 +393,28 @@ export class DataverseSide {
    * One round trip: the record with its expansions and the environment variables. When the variables
    * name other columns than the query used, it reads once more with the right ones.
    */
-  async #readWith<T>(build: (settings: EnvironmentSettings) => ReturnType<typeof retrieveRequest<Row>>, from: (row: Row, settings: EnvironmentSettings) => T): Promise<(T & { etag: string }) | undefined> {
+  async #readWith<T>(build: (mapping: FieldMapping) => ReturnType<typeof retrieveRequest<Row>>, from: (row: Row, settings: EnvironmentSettings, mapping: FieldMapping) => T): Promise<(T & { etag: string }) | undefined> {
+    const shape = (m: FieldMapping): string => JSON.stringify([m.dealValue, m.country]);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const used = this.knownSettings;
+      const used = this.mappings.known(this.knownSettings);
       const [record, variables] = await this.client.batch([build(used), environmentVariablesRequest()] as const);
       let settings: EnvironmentSettings;
       if (variables.outcome === "ok") settings = this.#reader.remember(variables.value);
       else settings = await this.#reader.get();
       this.#known = settings;
-      const usedColumns = mappedColumns(used);
-      const nowColumns = mappedColumns(settings);
+      mappedColumns(settings);
+      const { mapping } = await this.mappings.resolve(settings);
       if (record.outcome !== "ok") throw record.outcome === "notRun" ? new Error("Dataverse did not run the read") : record.error;
-      if (usedColumns.dealValue !== nowColumns.dealValue || usedColumns.country !== nowColumns.country) continue;
+      if (shape(used) !== shape(mapping)) continue;
       const row = record.value;
       if (!row) return undefined;
-      return { ...from(row, settings), etag: row["@odata.etag"] };
+      return { ...from(row, settings, mapping), etag: row["@odata.etag"] };
     }
     throw new Error("The environment variables changed while the relay read the record; it will try again.");
   }
 
   readOpportunity(id: string): Promise<OpportunityRecord | undefined> {
-    return this.#readWith((settings) => retrieveRequest<Row>(OpportunityTable.entitySet, id, opportunityQuery(mappedColumns(settings))), opportunityFromRow);
+    return this.#readWith((mapping) => retrieveRequest<Row>(OpportunityTable.entitySet, id, opportunityQuery(mapping)), opportunityFromRow);
   }
 
   readLead(id: string): Promise<LeadRecord | undefined> {
@@ -397,13 +430,13 @@ export class DataverseSide {
 
   /** Every open opportunity with Sync = Yes, read as the engine reads one (for the reconciler), a page at a time. */
   async *syncedOpportunities(pageSize = 100): AsyncGenerator<OpportunityRecord> {
-    const settings = await this.settings();
-    const query = opportunityQuery(mappedColumns(settings));
+    const { settings, mapping } = await this.settingsAndMapping();
+    const query = opportunityQuery(mapping);
     for await (const row of this.client.retrieveMultiple<Row>(OpportunityTable.entitySet, {
       ...query, select: [...query.select, OpportunityTable.id],
       filter: `${OC.syncWithPartnerCenter} eq true and ${OpportunityTable.statecode} eq 0`, maxPageSize: pageSize, formattedValues: false,
     })) {
-      yield { ...opportunityFromRow(row, settings), etag: String(row["@odata.etag"] ?? "") };
+      yield { ...opportunityFromRow(row, settings, mapping), etag: String(row["@odata.etag"] ?? "") };
     }
   }
 
@@ -509,31 +542,71 @@ export class DataverseSide {
     await this.client.create(SyncEvent.entitySetName, syncEventBody(type, id, event));
   }
 
-  /** The account with this company name and postal code (name alone when the referral has none), or a new one. */
-  async matchOrCreateAccount(profile: Referral["customerProfile"], settings: EnvironmentSettings): Promise<{ id: string; created: boolean }> {
+  /**
+   * The account for a referral's customer: by the customer's own number or D-U-N-S when the mapping says
+   * so (customerProfile.ids), else by company name and postal code (name alone when the referral has
+   * none); or a new one, with the mapping's country and defaults.
+   */
+  async matchOrCreateAccount(referral: Referral, mapping: FieldMapping): Promise<{ id: string; created: boolean; matchedBy?: string }> {
+    const profile = referral.customerProfile;
     const name = (profile?.name ?? "").trim() || "Unknown customer";
     const address = profile?.address ?? {};
     const postalCode = (address.postalCode ?? "").trim();
-    const filter = postalCode
+    const match = mapping.accountMatch;
+    const customerNumber = match.by === "customerNumber"
+      ? (profile?.ids ?? []).find((i) => i.profileType.toLowerCase() === match.idType.toLowerCase() && i.id?.trim())?.id.trim()
+      : undefined;
+    const first = async (filter: string): Promise<string | undefined> => {
+      const page = await this.client.send(retrieveMultipleRequest<Row>(AccountTable.entitySet, { select: [AccountTable.id], filter, orderBy: ["createdon asc"], top: 1, formattedValues: false }));
+      const found = page.value[0]?.[AccountTable.id];
+      return typeof found === "string" ? found : undefined;
+    };
+    if (match.by === "customerNumber" && customerNumber) {
+      const found = await first(`${match.column} eq ${literal(customerNumber)}`);
+      if (found) return { id: found, created: false, matchedBy: `${match.idType === "Duns" ? "D-U-N-S" : "customer number"} ${customerNumber}` };
+    }
+    const found = await first(postalCode
       ? `${AccountTable.name} eq ${literal(name)} and ${AccountTable.postalCode} eq ${literal(postalCode)}`
-      : `${AccountTable.name} eq ${literal(name)}`;
-    const page = await this.client.send(retrieveMultipleRequest<Row>(AccountTable.entitySet, { select: [AccountTable.id], filter, orderBy: ["createdon asc"], top: 1, formattedValues: false }));
-    const found = page.value[0]?.[AccountTable.id];
-    if (typeof found === "string") return { id: found, created: false };
-    const country = mappedColumns(settings).country;
+      : `${AccountTable.name} eq ${literal(name)}`);
+    if (found) return { id: found, created: false };
+    const iso = address.country ? toCountryCode(address.country) ?? address.country : undefined;
+    const country = mapping.country;
+    let countryValue: Record<string, unknown> = {};
+    if (iso && country.kind === "column") countryValue = { [country.column]: iso };
+    else if (iso && country.kind === "lookup") {
+      const countryId = await this.countryRowId(country, iso);
+      if (countryId) countryValue = bind(country.navigation, country.entitySet, countryId);
+    }
     const body: Record<string, unknown> = {
+      ...createDefaults(mapping, "account", referral),
       [AccountTable.name]: name,
       ...(address.addressLine1 ? { [AccountTable.addressLine1]: address.addressLine1 } : {}),
       ...(address.city ? { [AccountTable.city]: address.city } : {}),
       ...(postalCode ? { [AccountTable.postalCode]: postalCode } : {}),
-      ...(address.country ? { [country]: toCountryCode(address.country) ?? address.country } : {}),
+      ...countryValue,
+      ...(customerNumber && match.by === "customerNumber" ? { [match.column]: customerNumber } : {}),
     };
     const { id } = await this.client.create(AccountTable.entitySet, body);
     return { id, created: true };
   }
 
+  /** The row of the organisation's country table whose ISO column holds this code (cached 10 minutes). */
+  async countryRowId(country: Extract<FieldMapping["country"], { kind: "lookup" }>, isoCode: string): Promise<string | undefined> {
+    const code = isoCode.trim().toUpperCase();
+    const cacheKey = `${country.entitySet}:${country.isoColumn}:${code}`;
+    const cached = this.#countries.get(cacheKey);
+    if (cached && Date.now() - cached.at < 600_000) return cached.id;
+    const entity = await this.client.send(retrieveRequest<Row>("EntityDefinitions", { LogicalName: country.table }, { select: ["PrimaryIdAttribute"], formattedValues: false }));
+    const primaryId = typeof entity?.PrimaryIdAttribute === "string" ? entity.PrimaryIdAttribute : `${country.table}id`;
+    const page = await this.client.send(retrieveMultipleRequest<Row>(country.entitySet, { select: [primaryId], filter: `${country.isoColumn} eq ${literal(code)}`, top: 1, formattedValues: false }));
+    const id = page.value[0]?.[primaryId];
+    const value = typeof id === "string" ? id : undefined;
+    this.#countries.set(cacheKey, { id: value, at: Date.now() });
+    return value;
+  }
+
   /** The contact with this e-mail address (else first and last name at the account), or a new one at the account. */
-  async matchOrCreateContact(member: Member | undefined, accountId: string): Promise<{ id: string; created: boolean } | undefined> {
+  async matchOrCreateContact(member: Member | undefined, accountId: string, defaults: Record<string, unknown> = {}): Promise<{ id: string; created: boolean } | undefined> {
     if (!member || (!member.email && !member.lastName)) return undefined;
     const email = (member.email ?? "").trim();
     const filter = email
@@ -543,6 +616,7 @@ export class DataverseSide {
     const found = page.value[0]?.[ContactTable.id];
     if (typeof found === "string") return { id: found, created: false };
     const body: Record<string, unknown> = {
+      ...defaults,
       [ContactTable.firstName]: member.firstName ?? "",
       [ContactTable.lastName]: member.lastName || email || "Contact",
       ...(email ? { [ContactTable.email]: email } : {}),

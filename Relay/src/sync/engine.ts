@@ -52,7 +52,7 @@ export interface SyncEngine {
 
 export function createSyncEngine(deps: SyncDependencies): SyncEngine {
   const now = deps.now ?? (() => new Date());
-  const ctx: SyncContext = { deps, dv: new DataverseSide(deps.dataverse, deps.settings), pc: deps.partnerCenter, locks: new KeyedLock(), now };
+  const ctx: SyncContext = { deps, dv: new DataverseSide(deps.dataverse, deps.settings, deps.log), pc: deps.partnerCenter, locks: new KeyedLock(), now };
 
   async function run(job: SyncJob): Promise<SyncOutcome> {
     const started = performance.now();
@@ -67,6 +67,7 @@ export function createSyncEngine(deps: SyncDependencies): SyncEngine {
       outcome = { state: "failed", direction, retryable, message: describe(error), ...(whatToDo ? { whatToDo } : {}) };
       if (!retryable) await recordFailure(job, outcome).catch((e: unknown) => deps.log.warn({ err: describe(e), subject: job.subject }, "could not record the failure on the record"));
     }
+    await reportMappingProblem(job).catch((e: unknown) => deps.log.warn({ err: describe(e), subject: job.subject }, "could not record the field mapping problem on the record"));
     const ms = Math.round(performance.now() - started);
     deps.metrics?.syncFinished(outcome.direction, outcome.state, ms);
     const entry = { tenantId: deps.tenantId, subject: job.subject, runId: job.runId, reason: job.reason, state: outcome.state, ms, retryable: outcome.retryable };
@@ -81,6 +82,43 @@ export function createSyncEngine(deps: SyncDependencies): SyncEngine {
     if (kind !== "referral") return { type: kind, id, referralId: null };
     const link = await getLinkByReferral(deps.db, deps.tenantId, id);
     return link ? { type: link.recordType, id: link.recordId, referralId: id } : undefined;
+  }
+
+  /**
+   * A field mapping the relay refused (bad JSON, a column that does not exist): said once, on the first
+   * record a sync touches after the change (Audit, Last sync error, a Sync Event), where an admin looking
+   * at why a deal synced the old way will see it. The sync itself ran with the last good mapping.
+   */
+  async function reportMappingProblem(job: SyncJob): Promise<void> {
+    const problem = ctx.dv.mappings.takeUnreported();
+    if (!problem) return;
+    try {
+      const target = await recordOf(job.subject);
+      if (!target) {
+        ctx.dv.mappings.untake(problem);
+        return;
+      }
+      const text = `${problem.message} The relay keeps syncing with the last good field mapping. What to do: correct the variable's current value (see docs/customizing.md); the relay checks it again within a minute.`;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const record = await ctx.dv.readRecord(target.type, target.id);
+        if (!record) {
+          ctx.dv.mappings.untake(problem);
+          return;
+        }
+        const c = target.type === "opportunity" ? Opportunity.columns : Lead.columns;
+        const at = now();
+        const direction = directionOf(job.subject);
+        const result = await ctx.dv.writeRecord(target.type, target.id, record.etag, {
+          // A sync failure of the deal's own keeps Last sync error; the Audit line says it either way.
+          ...(record.lastSyncError === null ? { [c.lastSyncError]: text.slice(0, 4000) } : {}),
+          [c.audit]: prependAudit(record.audit, auditLine(at, direction, text)),
+        }, { direction, outcome: "skipped", message: text, referralId: target.referralId ?? record.referralId, correlationId: job.runId, occurredOn: at });
+        if (result.result !== "changed") return;
+      }
+    } catch (error) {
+      ctx.dv.mappings.untake(problem);
+      throw error;
+    }
   }
 
   /** A failure the seller or admin must see: sync status Failed, Last sync error, Audit, Sync Event (✖ in the name when asked). */

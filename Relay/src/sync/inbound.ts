@@ -12,7 +12,8 @@ import { DataverseError, DataverseErrorCodes } from "../clients/dataverse.ts";
 import { isGuid } from "../clients/dataverse-query.ts";
 import type { ReferralWithETag } from "../clients/partner-center.ts";
 import { AccountTable, ContactTable, CurrencyTable, LeadTable, OpportunityTable, bind } from "./dataverse-columns.ts";
-import { auditLine, helpChoice, mappedColumns, prependAudit, statusChoice, substatusChoice } from "./dataverse-side.ts";
+import { auditLine, helpChoice, prependAudit, statusChoice, substatusChoice } from "./dataverse-side.ts";
+import { createDefaults } from "../settings/field-mapping.ts";
 import { type SyncContext, type SyncOutcome } from "./context.ts";
 import { getLinkByEngagement, getLinkByReferral, recordLocalSyncEvent, saveLink, type Link, type RecordType } from "./links.ts";
 import { findMicrosoftReferral, getReferralOrUndefined, isMicrosoftsReferral, referralLink } from "./partner-center-side.ts";
@@ -81,7 +82,7 @@ function customerKey(name: string | undefined): string {
 async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: SyncJob): Promise<SyncOutcome> {
   const { deps } = ctx;
   const referral = got.referral;
-  const settings = await ctx.dv.settings();
+  const { settings, mapping } = await ctx.dv.settingsAndMapping();
   const decision = recordTypeFor(referral, settings.syncCoSellOpportunitiesOnly);
   if ("skip" in decision) {
     await recordLocalSyncEvent(deps.db, {
@@ -95,9 +96,9 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
   // outage): matching and creating are one at a time per company and per e-mail address, so the second
   // finds the account and contact the first created instead of making its own. (Within this process;
   // relays sharing one store can still race.)
-  const account = await ctx.locks.run(`account:${customerKey(referral.customerProfile?.name)}`, () => ctx.dv.matchOrCreateAccount(referral.customerProfile, settings));
+  const account = await ctx.locks.run(`account:${customerKey(referral.customerProfile?.name)}`, () => ctx.dv.matchOrCreateAccount(referral, mapping));
   const member = referral.customerProfile?.team?.[0];
-  const contact = await ctx.locks.run(`contact:${(member?.email ?? "").trim().toLowerCase() || account.id}`, () => ctx.dv.matchOrCreateContact(member, account.id));
+  const contact = await ctx.locks.run(`contact:${(member?.email ?? "").trim().toLowerCase() || account.id}`, () => ctx.dv.matchOrCreateContact(member, account.id, createDefaults(mapping, "contact", referral)));
   const currencyId = referral.details?.currency ? await ctx.dv.currencyId(referral.details.currency) : undefined;
   const c = type === "opportunity" ? Opportunity.columns : Lead.columns;
   const at = ctx.now();
@@ -115,10 +116,12 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
   const details = referral.details ?? {};
   const body: Record<string, unknown> = type === "opportunity"
     ? {
+      // The admin's defaults for columns the organisation made mandatory; the relay's own values win.
+      ...createDefaults(mapping, "opportunity", referral),
       ...common,
       [OpportunityTable.name]: referral.name || referral.customerProfile?.name || `Referral ${referral.id}`,
       [OpportunityTable.description]: details.notes ?? null,
-      [mappedColumns(settings).dealValue]: details.dealValue ?? null,
+      [mapping.dealValue]: details.dealValue ?? null,
       [OpportunityTable.estimatedCloseDate]: toDate(details.closingDateTime ?? null),
       [Opportunity.columns.referralVisibility]: referral.consent?.consentToShareReferralWithMicrosoftSellers === true,
       ...bind(OpportunityTable.bind.parentAccount, AccountTable.entitySet, account.id),
@@ -126,6 +129,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
       ...(contact ? bind(OpportunityTable.bind.parentContact, ContactTable.entitySet, contact.id) : {}),
     }
     : {
+      ...createDefaults(mapping, "lead", referral),
       ...common,
       [LeadTable.subject]: referral.name || `Referral ${referral.id}`,
       [LeadTable.firstName]: member?.firstName ?? null,
@@ -159,7 +163,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
     } else throw error;
   }
   if (type === "opportunity") await ctx.dv.attachSolutions(recordId, referral.details?.requirements?.solutions ?? []);
-  const what = `${account.created ? "created the account" : "matched the account"} ${JSON.stringify(referral.customerProfile?.name ?? "")}` +
+  const what = `${account.created ? "created the account" : "matched the account"} ${JSON.stringify(referral.customerProfile?.name ?? "")}${account.matchedBy ? ` by ${account.matchedBy}` : ""}` +
     (contact ? ` and ${contact.created ? "created" : "matched"} the contact ${member?.email ?? `${member?.firstName ?? ""} ${member?.lastName ?? ""}`.trim()}` : "");
   const preface = createdNow
     ? [`Created ${type === "opportunity" ? "an opportunity" : "a lead"} from referral ${referral.id} (${referral.status}/${referral.substatus}); ${what}.`]

@@ -15,7 +15,7 @@ import {
   OpportunityStatus, OpportunityTable, bind,
 } from "./dataverse-columns.ts";
 import {
-  CHECK_MARK, auditLine, mappedColumns, prependAudit, recordFields, statusChoice, statusName, stripMark, substatusChoice, substatusName, withMark,
+  CHECK_MARK, auditLine, prependAudit, recordFields, statusChoice, statusName, stripMark, substatusChoice, substatusName, withMark,
   type SyncRecord,
 } from "./dataverse-side.ts";
 import { RetryLater, fingerprint, type Direction, type SyncContext, type SyncOutcome } from "./context.ts";
@@ -72,7 +72,7 @@ async function dynamicsChanges(ctx: SyncContext, record: SyncRecord, toDynamics:
   for (const [field, value] of Object.entries(toDynamics) as Array<[keyof SyncedFields, unknown]>) {
     switch (field) {
       case "name": changes[opportunity ? OpportunityTable.name : LeadTable.subject] = value; break;
-      case "dealValue": changes[opportunity ? mappedColumns(record.settings).dealValue : LeadTable.estimatedAmount] = value; break;
+      case "dealValue": changes[opportunity ? record.mapping.dealValue : LeadTable.estimatedAmount] = value; break;
       case "closeDate": changes[opportunity ? OpportunityTable.estimatedCloseDate : LeadTable.estimatedCloseDate] = toDate(value as string | null); break;
       case "notes": changes[opportunity ? OpportunityTable.description : LeadTable.description] = value; break;
       case "visibleToMicrosoft":

@@ -8,7 +8,7 @@ import type { PartnerCenterClient } from "../clients/partner-center.ts";
 import { getReferralOrUndefined } from "./partner-center-side.ts";
 import type { Row } from "../clients/dataverse.ts";
 import { AccountTable, ContactTable, CurrencyTable, OpportunityTable } from "./dataverse-columns.ts";
-import { mappedColumns, type DataverseSide } from "./dataverse-side.ts";
+import { accountCountryOf, accountExpand, type DataverseSide } from "./dataverse-side.ts";
 
 const text = (value: unknown): string | null => (typeof value === "string" && value.trim() !== "" ? value : null);
 
@@ -22,7 +22,8 @@ export function createStepReader(dv: DataverseSide, relayUserId: string | undefi
   return {
     relayUserId,
     async columns() {
-      return mappedColumns(await dv.settings());
+      const { mapping } = await dv.settingsAndMapping();
+      return { dealValue: mapping.dealValue, country: mapping.country.column };
     },
     async savedDeal(opportunityId): Promise<SavedDeal | undefined> {
       const record = await dv.readOpportunity(opportunityId);
@@ -36,9 +37,10 @@ export function createStepReader(dv: DataverseSide, relayUserId: string | undefi
       };
     },
     async accountCountry(accountId) {
-      const { country } = mappedColumns(await dv.settings());
-      const row = await client.retrieve(AccountTable.entitySet, accountId, { select: [AccountTable.id, country], formattedValues: false });
-      return row ? { country: text(row[country]) } : undefined;
+      const { mapping } = await dv.settingsAndMapping();
+      const expand = accountExpand(AccountTable.entitySet, mapping);
+      const row = await client.retrieve(AccountTable.entitySet, accountId, { select: expand.select ?? [], ...(expand.expand ? { expand: expand.expand } : {}), formattedValues: false });
+      return row ? { country: accountCountryOf(row, mapping) } : undefined;
     },
     async contact(contactId) {
       const row = await client.retrieve(ContactTable.entitySet, contactId, { select: [ContactTable.email, ContactTable.firstName, ContactTable.lastName], formattedValues: false });

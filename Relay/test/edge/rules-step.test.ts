@@ -59,6 +59,9 @@ describe("with the relay's message passed on (syncFailureMessage: body)", () => 
     env = await start("body");
   }, 60_000);
   afterAll(async () => {
+    // When a save fails with the relay's "could not handle the request", its own words say why: show them.
+    const errors = env?.t.lines.filter((l) => (l.level ?? 0) >= 50) ?? [];
+    if (errors.length) console.error(`the relay logged ${errors.length} error(s):\n${errors.slice(0, 3).map((l) => JSON.stringify(l).slice(0, 2000)).join("\n")}`);
     await env?.close();
   });
 
@@ -132,6 +135,9 @@ describe("with Dataverse's own failure text (syncFailureMessage: generic)", () =
     env = await start("generic");
   }, 60_000);
   afterAll(async () => {
+    // When a save fails with the relay's "could not handle the request", its own words say why: show them.
+    const errors = env?.t.lines.filter((l) => (l.level ?? 0) >= 50) ?? [];
+    if (errors.length) console.error(`the relay logged ${errors.length} error(s):\n${errors.slice(0, 3).map((l) => JSON.stringify(l).slice(0, 2000)).join("\n")}`);
     await env?.close();
   });
 

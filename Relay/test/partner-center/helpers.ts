@@ -27,10 +27,10 @@ export interface Environment {
   close(): Promise<void>;
 }
 
-export async function startEnvironment(): Promise<Environment> {
+export async function startEnvironment(options: { extraSolutionDirs?: readonly string[] } = {}): Promise<Environment> {
   const stateDir = mkdtempSync(join(tmpdir(), "pcr-relay-pc-"));
   const [identity, partnerCenter, dataverse] = await freePorts(3);
-  const running = await startSandboxes({ root, stateDir, ports: { identity: identity!, partnerCenter: partnerCenter!, dataverse: dataverse! } });
+  const running = await startSandboxes({ root, stateDir, ports: { identity: identity!, partnerCenter: partnerCenter!, dataverse: dataverse! }, ...(options.extraSolutionDirs ? { extraSolutionDirs: options.extraSolutionDirs } : {}) });
   const caPem = readFileSync(running.endpoints.caFile, "utf8");
   const tlsDir = dirname(running.endpoints.caFile);
   const agent = createAgent({ extraCaPem: caPem });

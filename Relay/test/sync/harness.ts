@@ -58,8 +58,8 @@ async function passwordToken(env: Environment, scope: string, user: { username: 
   return body.access_token;
 }
 
-export async function startHarness(): Promise<Harness> {
-  const env = await startPartnerCenterEnvironment();
+export async function startHarness(options: { extraSolutionDirs?: readonly string[] } = {}): Promise<Harness> {
+  const env = await startPartnerCenterEnvironment(options);
   const orgUrl = env.endpoints.dataverse;
   const tokens = new DataverseTokenProvider({
     orgUrl, tenant: DEMO_TENANT_ID, authorityHost: env.endpoints.identity, extraCaPem: env.caPem,
