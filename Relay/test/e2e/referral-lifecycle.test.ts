@@ -88,6 +88,11 @@ test("Microsoft's referral arrives as a lead with Respond by and sender; qualify
   }, 20_000);
   expect(String(after[L.audit])).toContain(opportunityId!);
 
+  // Microsoft's seller accepts (again) with their CRM record: the opportunity, not the lead, shows it.
+  const msx = `7-${tag().toUpperCase()}`;
+  await world.control("partnerCenter", `/sandbox/microsoft/referrals/${invitation.id}/accept`, { microsoftMsxId: msx });
+  await waitFor("Microsoft CRM Identifier from Microsoft's accept", async () => (await opportunity(world, opportunityId!))[O.microsoftCrmIdentifier] === msx, 20_000);
+
   // Microsoft closing its side as Lost shows as Microsoft's status and leaves the partner's opportunity open.
   await world.control("partnerCenter", `/sandbox/microsoft/referrals/${invitation.id}/close`, { substatus: "Lost", statusReason: "Customer chose a direct deal" });
   const microsoftLost = await waitFor("Microsoft's Lost on the opportunity", async () => {
