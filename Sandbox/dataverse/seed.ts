@@ -2,7 +2,7 @@
 // small realistic dataset `POST /sandbox/seed` adds for `npm start`. Ids are stable (derived from
 // names) so reruns, tests and docs agree.
 import { DEMO_APPS, DEMO_TENANT_DOMAIN, DEMO_USERS } from "../shared/demo-tenant.ts";
-import { MicrosoftSolutionDetail, SolutionType } from "../../Core/generated/schema.ts";
+import { MicrosoftSolutionDetail, Roles, SolutionType } from "../../Core/generated/schema.ts";
 import type { Engine } from "./engine/engine.ts";
 import { stableId } from "./engine/metadata.ts";
 import type { Row } from "./engine/values.ts";
@@ -91,6 +91,17 @@ export function loadBaseline(engine: Engine, solution: SolutionInfo): void {
     put(engine, "systemuser", {
       systemuserid: systemUserIdForApp(app.clientId), firstname: "", lastname: app.displayName, fullname: app.displayName,
       domainname: `${app.clientId}@${DEMO_TENANT_DOMAIN}`, applicationid: app.clientId, accessmode: 4, isdisabled: false, businessunitid: bu,
+    });
+  }
+
+  // The solution's security roles, in the root business unit, and the relay's application user holding its role.
+  for (const role of engine.meta.schema.roles) put(engine, "role", { roleid: role.id, name: role.name, businessunitid: bu });
+  const relayRole = engine.meta.schema.roles.find((r) => r.id === Roles.partnerCenterRelay.id);
+  if (relayRole) {
+    const user = systemUserIdForApp(DEMO_APPS.relayDataverse.clientId);
+    put(engine, "systemuserroles", {
+      systemuserroleid: stableId(`systemuserroles:${user}:${relayRole.id}`),
+      systemuserid: { id: user, logicalName: "systemuser" }, roleid: { id: relayRole.id, logicalName: "role" },
     });
   }
 

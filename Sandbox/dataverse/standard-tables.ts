@@ -219,6 +219,24 @@ export const STANDARD_TABLES: StandardTable[] = [
     columns: { name: text(160) },
   },
   {
+    logicalName: "role", schemaName: "Role", entitySetName: "roles", primaryId: "roleid", primaryName: "name",
+    objectTypeCode: 1036, ownership: "BusinessOwned", displayName: "Security Role", collectionName: "Security Roles",
+    columns: {
+      name: { ...text(100), requiredLevel: "systemrequired" },
+      businessunitid: lookup("businessunit", "business_unit_roles"),
+    },
+  },
+  {
+    // The intersect table of the systemuserroles_association N:N (see STANDARD_MANY_TO_MANY); the Web API
+    // writes it only through associate and disassociate (…/systemuserroles_association/$ref).
+    logicalName: "systemuserroles", schemaName: "SystemUserRoles", entitySetName: "systemuserrolescollection", primaryId: "systemuserroleid", primaryName: "systemuserroleid",
+    objectTypeCode: 15, ownership: "None", displayName: "System User Roles", collectionName: "System User Roles",
+    columns: {
+      systemuserid: lookup("systemuser", "systemuserroles_systemuser", { cascadeDelete: "Cascade", readOnly: true }),
+      roleid: lookup("role", "systemuserroles_role", { cascadeDelete: "Cascade", readOnly: true }),
+    },
+  },
+  {
     logicalName: "team", schemaName: "Team", entitySetName: "teams", primaryId: "teamid", primaryName: "name",
     objectTypeCode: 9, ownership: "BusinessOwned", displayName: "Team", collectionName: "Teams",
     columns: { name: text(160) },
@@ -406,4 +424,19 @@ export const STANDARD_TABLES: StandardTable[] = [
       statuscode: status([[0, "Waiting For Resources", 0], [10, "Waiting", 1], [20, "In Progress", 2], [21, "Pausing", 2], [22, "Canceling", 2], [30, "Succeeded", 3], [31, "Failed", 3], [32, "Canceled", 3]]),
     },
   },
+];
+
+/** An N:N relationship: its name is the collection-valued navigation property on both tables. */
+export interface StandardManyToMany {
+  name: string;
+  /** The intersect table (above), with one lookup per side. */
+  intersect: string;
+  entity1: string;
+  attribute1: string;
+  entity2: string;
+  attribute2: string;
+}
+
+export const STANDARD_MANY_TO_MANY: StandardManyToMany[] = [
+  { name: "systemuserroles_association", intersect: "systemuserroles", entity1: "systemuser", attribute1: "systemuserid", entity2: "role", attribute2: "roleid" },
 ];

@@ -4,7 +4,7 @@
 // failure of Microsoft's connector (shared/seeds/connectors-troubleshoot.md; docs/troubleshooting.md maps
 // every question to its check).
 import { checkReadiness, type ReadinessProblem } from "../../../Core/readiness.ts";
-import { EnvironmentVariables } from "../../../Core/generated/schema.ts";
+import { EnvironmentVariables, Roles } from "../../../Core/generated/schema.ts";
 import { REFERRAL_WEBHOOK_EVENTS, type WebhookRegistration } from "../clients/partner-center.ts";
 import type { SignInStatus } from "../auth/partner-center-signin.ts";
 import type { TestEventOutcome } from "../commands/partner-center-webhook.ts";
@@ -40,6 +40,16 @@ export interface ColumnFact {
   allowedTypes: readonly string[];
 }
 
+/** What the field mapping reader made of the Partner Center field mapping variable. */
+export interface FieldMappingFact {
+  /** The variable has a value (empty keeps the standard mapping). */
+  configured: boolean;
+  /** Why the value is not used (the exact problem); absent when it is in force. */
+  problem?: string;
+  /** The mapping in force: the checked one, or the last good one when the value is rejected. */
+  inForce: { dealValue: string; country: string; custom: boolean };
+}
+
 export interface DealFact {
   id: string;
   name: string;
@@ -68,12 +78,14 @@ export interface DoctorReaders {
   /** The URL the webhook registration must name. */
   expectedWebhookUrl(): string;
   testEvent(): Promise<TestEventOutcome>;
-  dataverseIdentity(): Promise<{ userId: string; applicationId: string | null; disabled: boolean; roles: string[] | undefined }>;
+  dataverseIdentity(): Promise<{ userId: string; applicationId: string | null; disabled: boolean; roles: string[] }>;
   expectedApplicationId(): string;
   solution(): Promise<{ version: string; managed: boolean } | undefined>;
   expectedSolutionVersion(): string;
   steps(): Promise<RegisteredStepFact[]>;
   mappedColumns(): Promise<ColumnFact[]>;
+  /** The Partner Center field mapping variable as the relay's FieldMappingReader judges it. */
+  fieldMapping(): Promise<FieldMappingFact>;
   relayUrl(): Promise<{ value: string | undefined; health: { status: number } | { error: string } | undefined }>;
   currencies(): Promise<string[]>;
   syncedDeals(): Promise<DealFact[]>;
@@ -168,7 +180,7 @@ export const TEST_EVENT: DoctorCheck = {
 };
 
 export const DATAVERSE_APPLICATION_USER: DoctorCheck = {
-  id: "dataverse-application-user", name: "Dataverse answers, as the relay's application user", reads: "WhoAmI and the systemuser row it names",
+  id: "dataverse-application-user", name: "Dataverse answers, as the relay's application user", reads: "WhoAmI and the systemuser row it names, with its security roles (systemuserroles_association)",
   fix: "In the Power Platform admin center → Application users, create (or enable) the app user for PCR_DATAVERSE_CLIENT_ID and give it the Partner Center Relay role.",
   async run(r) {
     const me = await r.dataverseIdentity();
@@ -176,8 +188,12 @@ export const DATAVERSE_APPLICATION_USER: DoctorCheck = {
     if (!me.applicationId || me.applicationId.toLowerCase() !== r.expectedApplicationId().toLowerCase()) {
       return fail(`the relay acts as ${me.userId}, which is not the application user of ${r.expectedApplicationId()}`, this.fix);
     }
-    if (me.roles && !me.roles.includes("Partner Center Relay")) return fail(`the application user holds ${me.roles.join(", ") || "no role"}, not Partner Center Relay`, this.fix);
-    return pass(`application user ${me.userId}${me.roles ? ` (${me.roles.join(", ")})` : ""}`);
+    const relayRole = Roles.partnerCenterRelay.name;
+    if (!me.roles.includes(relayRole)) {
+      return fail(`the application user holds ${me.roles.join(", ") || "no security role"}, not ${relayRole}`,
+        `In the Power Platform admin center → Application users, select the app user of ${r.expectedApplicationId()}, Edit security roles, and add ${relayRole}.`);
+    }
+    return pass(`application user ${me.userId} (${me.roles.join(", ")})`);
   },
 };
 
@@ -223,6 +239,21 @@ export const COLUMN_VARIABLES: DoctorCheck = {
         : `${f.variable} names ${f.column}, which the ${f.table} table does not have`).join("; "), this.fix);
     }
     return pass(facts.map((f) => `${f.table}.${f.column} (${f.attributeType})`).join(", "));
+  },
+};
+
+const FIELD_MAPPING_VARIABLE = `${EnvironmentVariables.fieldMapping.displayName["1033"]} (${EnvironmentVariables.fieldMapping.schemaName})`;
+
+export const FIELD_MAPPING: DoctorCheck = {
+  id: "field-mapping", name: "the Partner Center field mapping is valid", reads: `${FIELD_MAPPING_VARIABLE}, its schema and the metadata of the columns it names`,
+  fix: `Correct the current value of ${FIELD_MAPPING_VARIABLE} (Solutions → Default Solution → Environment variables) as the problem says, or clear it to use the standard mapping; see docs/customizing.md. Until then the last good mapping stays in force.`,
+  async run(r) {
+    const mapping = await r.fieldMapping();
+    const inForce = `deal value ${mapping.inForce.dealValue}, country ${mapping.inForce.country}`;
+    if (mapping.problem) {
+      return fail(`${mapping.problem} The last good mapping stays in force (${mapping.inForce.custom ? "" : "the standard one: "}${inForce}).`, this.fix);
+    }
+    return pass(mapping.configured ? `in force: ${inForce}` : `empty: the standard mapping (${inForce})`);
   },
 };
 
@@ -303,7 +334,7 @@ export const EXPIRING_REFERRALS: DoctorCheck = {
 /** Every check, in the order an admin fixes things: Partner Center, Dataverse, settings, then the data. */
 export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   PARTNER_CENTER_REACHABLE, SERVICE_ACCOUNT_SIGNED_IN, SIGN_IN_REFRESHES, REFERRALS_ROLE, WEBHOOK_REGISTRATION, TEST_EVENT,
-  DATAVERSE_APPLICATION_USER, SOLUTION_INSTALLED, STEPS_REGISTERED, COLUMN_VARIABLES, RELAY_URL, CURRENCIES,
+  DATAVERSE_APPLICATION_USER, SOLUTION_INSTALLED, STEPS_REGISTERED, COLUMN_VARIABLES, FIELD_MAPPING, RELAY_URL, CURRENCIES,
   ACCOUNTS_WITHOUT_COUNTRY, DEALS_WITHOUT_SOLUTION, DEALS_WITHOUT_CONTACT, STUCK_RECORDS, DEAD_LETTERS, EXPIRING_REFERRALS,
 ];
 

@@ -6,7 +6,7 @@ import { STEPS } from "../../../Plugins/index.ts";
 import type { StepModule } from "../../../Plugins/step.ts";
 import { EnvironmentVariables, Lead, Opportunity, PartnerCenterSyncStatus, Solution } from "../../../Core/generated/schema.ts";
 import { checkReadiness } from "../../../Core/readiness.ts";
-import { DataverseError, literal, type Row } from "../clients/dataverse.ts";
+import { literal, type Row } from "../clients/dataverse.ts";
 import { retrieveRequest } from "../clients/dataverse-retrieve.ts";
 import { endpointName, stepSpec } from "../commands/dataverse-steps.ts";
 import { sendTestEvent, webhookUrl } from "../commands/partner-center-webhook.ts";
@@ -19,7 +19,7 @@ import { listRuns } from "../store/runs.ts";
 import { DataverseSide } from "../sync/dataverse-side.ts";
 import { CurrencyTable, LeadTable, OpportunityTable, isColumnName } from "../sync/dataverse-columns.ts";
 import { listExpiringLinks } from "../sync/links.ts";
-import type { ColumnFact, DealFact, DoctorReaders, RegisteredStepFact, StuckRecordFact } from "./checks.ts";
+import type { ColumnFact, DealFact, DoctorReaders, FieldMappingFact, RegisteredStepFact, StuckRecordFact } from "./checks.ts";
 
 export interface ReaderOptions {
   config: RelayConfig;
@@ -37,6 +37,9 @@ const COLUMN_RULES = [
   { variable: EnvironmentVariables.dealValueField, key: "dealValueField", table: "opportunity", types: ["Money", "Decimal", "Double", "Integer", "BigInt"] },
   { variable: EnvironmentVariables.customerAccountCountryCodeField, key: "customerAccountCountryCodeField", table: "account", types: ["String"] },
 ] as const;
+
+/** The N:N navigation property from systemuser to role (the user's security roles). */
+const USER_ROLES = "systemuserroles_association";
 
 const STEP_SETS = { steps: "sdkmessageprocessingsteps", endpoints: "serviceendpoints" } as const;
 const ENABLED = 0;
@@ -88,15 +91,12 @@ export function createDoctorReaders(options: ReaderOptions): DoctorReaders & { c
     testEvent: () => sendTestEvent(partnerCenter, { timeoutMs: options.testEventTimeoutMs ?? 30_000, pollMs: 500 }),
     dataverseIdentity: async () => {
       const { UserId } = await dataverse.whoAmI();
-      const user = await dataverse.retrieve("systemusers", UserId, { select: ["applicationid", "isdisabled"], formattedValues: false });
-      let roles: string[] | undefined;
-      try {
-        const assigned = await rows(`systemusers(${UserId})/systemuserroles_association`, { select: ["name"] });
-        roles = assigned.map((r) => String(r.name));
-      } catch (error) {
-        // An environment that cannot list roles this way (the sandbox has no role table) leaves the role unchecked.
-        if (!(error instanceof DataverseError)) throw error;
-      }
+      // The roles through the systemuser–role N:N, expanded on the user's row, as on a real tenant.
+      const user = await dataverse.retrieve("systemusers", UserId, {
+        select: ["applicationid", "isdisabled"], expand: [{ property: USER_ROLES, select: ["name"] }], formattedValues: false,
+      });
+      const assigned = user?.[USER_ROLES];
+      const roles = Array.isArray(assigned) ? assigned.map((r) => String((r as Row).name)) : [];
       return { userId: UserId.toLowerCase(), applicationId: typeof user?.applicationid === "string" ? user.applicationid : null, disabled: user?.isdisabled === true, roles };
     },
     expectedApplicationId: () => config.dataverse.clientId,
@@ -133,6 +133,18 @@ export function createDoctorReaders(options: ReaderOptions): DoctorReaders & { c
         facts.push({ variable: `${rule.variable.displayName["1033"]} (${rule.variable.schemaName})`, table: rule.table, column, attributeType, allowedTypes: rule.types });
       }
       return facts;
+    },
+    fieldMapping: async (): Promise<FieldMappingFact> => {
+      // The relay's own reader (DataverseSide.mappings): the schema, then the metadata of each named column.
+      const current = await freshSettings();
+      const { mapping, problem } = await side.mappings.resolve(current);
+      const raw = current.fieldMapping;
+      const configured = raw instanceof Error || (raw !== undefined && raw !== null && raw !== "" && !(typeof raw === "object" && Object.keys(raw).length === 0));
+      const country = mapping.country.kind === "column" ? `account.${mapping.country.column}` : `account.${mapping.country.column} → ${mapping.country.table}.${mapping.country.isoColumn}`;
+      return {
+        configured, ...(problem ? { problem: problem.message } : {}),
+        inForce: { dealValue: `opportunity.${mapping.dealValue}`, country, custom: Object.keys(mapping.config).length > 0 },
+      };
     },
     relayUrl: async () => {
       const value = (await freshSettings()).relayUrl?.trim() || undefined;

@@ -2,12 +2,13 @@
 // APIs (or the Web API, as an admin would), see the check fail with its fix, mend it, see it pass. The
 // data checks run first, before relay init registers the synchronous rules step (which would refuse to
 // save a deal that is not ready). Then the whole doctor through the CLI, answered by the running relay.
-import { EnvironmentVariables, HowCanMicrosoftHelp, MicrosoftSolution, MicrosoftSolutionDetail, Opportunity, PartnerCenterSyncStatus, Solution } from "../../../Core/generated/schema.ts";
+import { EnvironmentVariables, HowCanMicrosoftHelp, MicrosoftSolution, MicrosoftSolutionDetail, Opportunity, PartnerCenterSyncStatus, Roles, Solution } from "../../../Core/generated/schema.ts";
 import { DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { freePorts } from "../../../Sandbox/start.ts";
 import { readFileSync } from "node:fs";
 import { openApiClients } from "../../src/relay.ts";
 import { literal, type Row } from "../../src/clients/dataverse.ts";
+import { expectSuccess, type DataverseRequest } from "../../src/clients/dataverse-request.ts";
 import { runCli, type CliIo } from "../../src/cli.ts";
 import * as checks from "../../src/doctor/checks.ts";
 import { createDoctorReaders } from "../../src/doctor/readers.ts";
@@ -68,6 +69,15 @@ async function setVariable(schemaName: string, value: string): Promise<void> {
   if (current) await dataverse().update(T.values, String(current.environmentvariablevalueid), { [T.value]: value });
   else await dataverse().create(T.values, { [T.schemaName]: schemaName, [T.value]: value, [`${T.valueDefinitionNavigation}@odata.bind`]: `/${T.definitions}(${String(definition![T.definitionId])})` });
   await t.relay.clients.settings.refresh();
+}
+
+/** Associate (POST) or disassociate (DELETE) through an N:N navigation property's $ref, as the Web API does. */
+function roleRef(method: "POST" | "DELETE", path: string, body?: Record<string, unknown>): DataverseRequest<void> {
+  const request: DataverseRequest<void> = {
+    method, path, headers: {}, ...(body ? { body } : {}), idempotent: true,
+    read: (response) => expectSuccess(request, response),
+  };
+  return request;
 }
 
 async function signInAs(username: string): Promise<void> {
@@ -237,6 +247,13 @@ describe("Dataverse", () => {
       await admin.dataverse.update("systemusers", UserId, { isdisabled: true });
       await expectFails(checks.DATAVERSE_APPLICATION_USER, /is disabled/, "Application users");
       await admin.dataverse.update("systemusers", UserId, { isdisabled: false });
+      await expectPasses(checks.DATAVERSE_APPLICATION_USER);
+
+      // The admin removes the Partner Center Relay role (disassociate), then gives it back (associate).
+      const role = `roles(${Roles.partnerCenterRelay.id})`;
+      await admin.dataverse.send(roleRef("DELETE", `systemusers(${UserId})/systemuserroles_association/$ref?$id=${admin.dataverse.apiRoot}/${role}`));
+      await expectFails(checks.DATAVERSE_APPLICATION_USER, /holds no security role, not Partner Center Relay/, /Edit security roles, and add Partner Center Relay/);
+      await admin.dataverse.send(roleRef("POST", `systemusers(${UserId})/systemuserroles_association/$ref`, { "@odata.id": `${admin.dataverse.apiRoot}/${role}` }));
     } finally {
       await admin.close();
     }
@@ -277,6 +294,21 @@ describe("Dataverse", () => {
     await expectFails(checks.COLUMN_VARIABLES, /account\.revenue, a Money column \(needs String\)/);
     await setVariable(EnvironmentVariables.customerAccountCountryCodeField.schemaName, "address1_country");
     await expectPasses(checks.COLUMN_VARIABLES);
+  });
+
+  test("the Partner Center field mapping is valid", async () => {
+    await expectPasses(checks.FIELD_MAPPING);
+    const schemaName = EnvironmentVariables.fieldMapping.schemaName;
+    await setVariable(schemaName, JSON.stringify({ opportunity: { dealValue: "nosuchcolumn" } }));
+    await expectFails(checks.FIELD_MAPPING, /Partner Center field mapping.* is not used: .*opportunity has no column nosuchcolumn/);
+    const result = await check(checks.FIELD_MAPPING);
+    expect(result.detail).toMatch(/The last good mapping stays in force \(the standard one: deal value opportunity\.estimatedvalue, country account\.address1_country\)/);
+    expect(result.fix).toContain("or clear it to use the standard mapping");
+    // The admin removes the current value (maker portal: Remove from this environment).
+    const [current] = await rows(T.values, `${T.schemaName} eq ${literal(schemaName)}`, ["environmentvariablevalueid"]);
+    await dataverse().delete(T.values, String(current!.environmentvariablevalueid));
+    await t.relay.clients.settings.refresh();
+    await expectPasses(checks.FIELD_MAPPING);
   });
 
   test("the Relay URL answers", async () => {

@@ -3,7 +3,7 @@
 // name of the solution: custom tables, columns, choices, keys and relationships all come from the model.
 import { createHash } from "node:crypto";
 import type { SchemaModel, ColumnModel, OptionSetModel } from "../../../scripts/solution/model.ts";
-import { STANDARD_TABLES, type AttributeType, type StandardColumn, type StandardTable } from "../standard-tables.ts";
+import { STANDARD_MANY_TO_MANY, STANDARD_TABLES, type AttributeType, type StandardColumn, type StandardTable } from "../standard-tables.ts";
 
 export type { AttributeType };
 
@@ -38,8 +38,10 @@ export interface ColumnDef {
 
 export interface NavigationDef {
   name: string;
-  kind: "single" | "collection";
+  kind: "single" | "collection" | "manyToMany";
   relationship: string;
+  /** manyToMany: the intersect table, this side's and the other side's column in it (referencingTable is the intersect table, referencedTable the other side). */
+  intersect?: { attribute: string; otherAttribute: string };
   /** The table holding the lookup column. */
   referencingTable: string;
   referencingAttribute: string;
@@ -280,6 +282,15 @@ export class Metadata {
       const base = { relationship: r.name, referencingTable: r.referencingTable, referencingAttribute: r.referencingAttribute, referencedTable: r.referencedTable, cascadeDelete: r.cascadeDelete };
       if (!referencing.navigation.has(r.navigation) || r.referencingAttribute !== "ownerid") referencing.navigation.set(r.navigation, { ...base, name: r.navigation, kind: "single" });
       referenced.navigation.set(r.name, { ...base, name: r.name, kind: "collection" });
+    }
+
+    for (const m of STANDARD_MANY_TO_MANY) {
+      for (const [own, ownAttribute, other, otherAttribute] of [[m.entity1, m.attribute1, m.entity2, m.attribute2], [m.entity2, m.attribute2, m.entity1, m.attribute1]] as const) {
+        this.table(own).navigation.set(m.name, {
+          name: m.name, kind: "manyToMany", relationship: m.name, referencingTable: m.intersect, referencingAttribute: ownAttribute, referencedTable: other,
+          cascadeDelete: "Cascade", intersect: { attribute: ownAttribute, otherAttribute },
+        });
+      }
     }
   }
 

@@ -289,7 +289,7 @@ export class QueryCompiler {
       const name = path.raw;
       const navigation = table.navigation.get(name);
       if (!navigation) throw unknownProperty(table.logicalName, name);
-      const target = this.meta.table(navigation.kind === "single" ? navigation.referencedTable : navigation.referencingTable);
+      const target = this.meta.table(navigation.kind === "collection" ? navigation.referencingTable : navigation.referencedTable);
       const nested: QueryOptions = { orderBy: [], expand: [], count: false };
       for (const option of options ?? []) {
         switch (option.type) {

@@ -1,7 +1,7 @@
 // Rows as the Web API shows them: `@odata.etag`, lookups as `_x_value`, annotations when the caller
 // asks with `Prefer: odata.include-annotations`, and $expand of single- and collection-valued
-// navigation properties.
-import type { Metadata, TableDef } from "./metadata.ts";
+// navigation properties (1:N, and N:N through their intersect table).
+import type { Metadata, NavigationDef, TableDef } from "./metadata.ts";
 import { sortRows, type ExpandSpec } from "./query.ts";
 import { formattedValue, isLookupType, isRef, lookupValueName, type Row, type Value } from "./values.ts";
 
@@ -84,8 +84,8 @@ export function serializeRow(table: TableDef, row: Row, options: { select?: stri
       const related = isRef(ref) && ref.logicalName === nav.referencedTable ? ctx.lookupRow(ref.logicalName, ref.id) : undefined;
       out[nav.name] = related ? serializeRow(targetTable, related, spec.options, ctx) : null;
     } else {
-      const targetTable = ctx.meta.table(nav.referencingTable);
-      let related = ctx.relatedRows(nav.referencingTable, nav.referencingAttribute, String(row[table.primaryId]));
+      const targetTable = ctx.meta.table(nav.kind === "manyToMany" ? nav.referencedTable : nav.referencingTable);
+      let related = nav.kind === "manyToMany" ? associatedRows(ctx, nav, String(row[table.primaryId])) : ctx.relatedRows(nav.referencingTable, nav.referencingAttribute, String(row[table.primaryId]));
       if (spec.options.filter) related = related.filter(spec.options.filter);
       related = sortRows(related, spec.options.orderBy);
       if (spec.options.top !== undefined) related = related.slice(0, spec.options.top);
@@ -93,4 +93,14 @@ export function serializeRow(table: TableDef, row: Row, options: { select?: stri
     }
   }
   return out;
+}
+
+/** The rows an N:N navigation property reaches from `id`, through its intersect table. */
+export function associatedRows(ctx: Pick<SerializeContext, "lookupRow" | "relatedRows">, nav: NavigationDef, id: string): Row[] {
+  const { otherAttribute } = nav.intersect!;
+  return ctx.relatedRows(nav.referencingTable, nav.referencingAttribute, id).flatMap((link) => {
+    const ref = link[otherAttribute];
+    const other = isRef(ref) ? ctx.lookupRow(nav.referencedTable, ref.id) : undefined;
+    return other ? [other] : [];
+  });
 }

@@ -2,12 +2,12 @@
 // requests, upsert, alternate keys, paging, actions and metadata. A request and its answer are plain
 // objects, so the fastify handler and the $batch parts share this code and none of it does I/O.
 import { randomUUID } from "node:crypto";
-import type { TableDef, ColumnDef } from "./metadata.ts";
+import type { TableDef, ColumnDef, NavigationDef } from "./metadata.ts";
 import { stableId } from "./metadata.ts";
 import { DataverseError, ErrorCodes, accessDenied, badRequest, errorBody, notFound, odataError, segmentNotFound, unknownProperty } from "./errors.ts";
 import type { Caller, Engine, Operation } from "./engine.ts";
 import { sortRows, type QueryOptions } from "./query.ts";
-import { annotationFilter, etagOf, serializeRow, type SerializeContext } from "./serialize.ts";
+import { annotationFilter, associatedRows, etagOf, serializeRow, type SerializeContext } from "./serialize.ts";
 import { allTables, attributeDefinition, entityDefinition, keyDefinition, metadataTypeOf, selectProperties } from "./entity-definitions.ts";
 import { coerceInput, isLookupType, isRef, type Row } from "./values.ts";
 
@@ -307,8 +307,17 @@ export class WebApi {
         }),
       });
     }
+    const ref = /^([A-Za-z0-9_]+)(?:\(([^)]*)\))?\/\$ref$/.exec(rest);
+    const refNav = ref ? table.navigation.get(ref[1]!) : undefined;
+    if (ref && refNav?.kind === "manyToMany") return this.associate(request, table, id, refNav, ref[2], query);
     const nav = table.navigation.get(rest);
     if (nav && method === "GET") {
+      if (nav.kind === "manyToMany") {
+        const target = this.engine.meta.table(nav.referencedTable);
+        this.readableRow(request, table, id);
+        const rows = this.readable(request, target, associatedRows(this.serializeContext(prefer), nav, id));
+        return this.list(target, rows, query, prefer, `${target.entitySetName}`, url);
+      }
       if (nav.kind === "collection") {
         const target = this.engine.meta.table(nav.referencingTable);
         this.readableRow(request, table, id);
@@ -337,6 +346,43 @@ export class WebApi {
   }
 
   // ------------------------------------------------------------ writes
+
+  /**
+   * Associate (POST …/<N:N>/$ref with `{ "@odata.id": "<url of the other row>" }`) and disassociate
+   * (DELETE …/<N:N>(<other id>)/$ref, or …/<N:N>/$ref?$id=<url>): a row of the intersect table.
+   */
+  private async associate(request: ApiRequest, table: TableDef, id: string, nav: NavigationDef, keyInPath: string | undefined, query: Map<string, string>): Promise<ApiResponse> {
+    const method = request.method.toUpperCase();
+    const other = this.engine.meta.table(nav.referencedTable);
+    const { attribute, otherAttribute } = nav.intersect!;
+    const intersect = this.engine.meta.table(nav.referencingTable);
+    const otherIdFrom = (reference: string | undefined): string => {
+      const match = reference === undefined ? null : /(?:^|\/)([A-Za-z0-9_]+)\(([^)]+)\)$/.exec(reference.trim());
+      if (!match || match[1] !== other.entitySetName) throw badRequest(`The reference must name a row of ${other.entitySetName}: ${String(reference)}.`, ErrorCodes.ODataError);
+      const otherId = this.engine.locate(other, this.engine.parseKey(other, match[2]!));
+      if (!otherId) throw notFound(other.logicalName, match[2]!);
+      return otherId;
+    };
+    this.readableRow(request, table, id);
+    const links = () => this.engine.relatedRows(intersect.logicalName, attribute, id);
+    if (method === "POST" && keyInPath === undefined) {
+      const odataId = this.bodyObject(request)["@odata.id"];
+      const otherId = otherIdFrom(typeof odataId === "string" ? odataId : undefined);
+      if (links().some((l) => isRef(l[otherAttribute]) && l[otherAttribute].id === otherId)) throw new DataverseError(400, ErrorCodes.DuplicateRecord, "Cannot insert duplicate key.");
+      await this.write(request, (op) => this.engine.create(op, intersect, {
+        values: { [attribute]: { id, logicalName: table.logicalName }, [otherAttribute]: { id: otherId, logicalName: other.logicalName } },
+        named: [attribute, otherAttribute],
+      }));
+      return this.noContent();
+    }
+    if (method === "DELETE") {
+      const otherId = keyInPath !== undefined ? otherIdFrom(`${other.entitySetName}(${keyInPath})`) : otherIdFrom(query.get("$id"));
+      const link = links().find((l) => isRef(l[otherAttribute]) && l[otherAttribute].id === otherId);
+      if (link) await this.write(request, (op) => this.engine.delete(op, intersect, String(link[intersect.primaryId])));
+      return this.noContent();
+    }
+    throw this.methodNotAllowed(method, `${nav.name}/$ref`);
+  }
 
   private async representation(table: TableDef, id: string, query: Map<string, string>, prefer: Prefer, status: number): Promise<ApiResponse> {
     const options = this.engine.compiler.parse(table, query);

@@ -1,7 +1,7 @@
 // Writing through the Web API (dataverse.md §9): create (204 + OData-EntityId, or 201 with
 // Prefer: return=representation), update, upsert, If-Match / If-None-Match, delete and cascades,
 // alternate keys from the solution, @odata.bind, validation errors, createdby/modifiedby.
-import { Opportunity, MicrosoftSolution, MicrosoftSolutionDetail, SyncEvent, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
+import { Opportunity, MicrosoftSolution, MicrosoftSolutionDetail, SyncEvent, PartnerCenterSyncStatus, Roles } from "../../../Core/generated/schema.ts";
 import { DEMO_USERS } from "../../shared/demo-tenant.ts";
 import { startSandbox, type TestSandbox, ORG_URL } from "./helpers.ts";
 
@@ -199,4 +199,33 @@ test("CallerObjectId impersonates: the record is the seller's, made on behalf by
   const row = (await sandbox.api("GET", `${String(res.headers["odata-entityid"]).replace(ORG_URL, "")}?$select=_createdby_value,_createdonbehalfby_value`)).body;
   expect(row._createdby_value).toBe((await sandbox.api("GET", "WhoAmI", { as: "seller" })).body.UserId);
   expect(row._createdonbehalfby_value).toBe((await sandbox.api("GET", "WhoAmI", { as: "relay" })).body.UserId);
+});
+
+test("security roles: the solution's roles, the N:N systemuserroles_association read with $expand, associate and disassociate through $ref", async () => {
+  const roles = (await sandbox.api("GET", "roles?$select=name&$orderby=name")).body.value.map((r: { roleid: string; name: string }) => [r.roleid, r.name]);
+  expect(roles).toEqual(Object.values(Roles).map((r) => [r.id, r.name]).sort((a, b) => a[1]!.localeCompare(b[1]!)));
+  const rolesOf = async (who: "relay" | "seller"): Promise<string[]> => {
+    const me = (await sandbox.api("GET", "WhoAmI", { as: who })).body.UserId;
+    const user = (await sandbox.api("GET", `systemusers(${me})?$select=fullname&$expand=systemuserroles_association($select=name)`)).body;
+    return user.systemuserroles_association.map((r: { name: string }) => r.name);
+  };
+  expect(await rolesOf("relay")).toEqual([Roles.partnerCenterRelay.name]);
+  expect(await rolesOf("seller")).toEqual([]);
+
+  const seller = (await sandbox.api("GET", "WhoAmI", { as: "seller" })).body.UserId;
+  const roleUrl = `${ORG_URL}/api/data/v9.2/roles(${Roles.partnerCenterSeller.id})`;
+  expect((await sandbox.api("POST", `systemusers(${seller})/systemuserroles_association/$ref`, { body: { "@odata.id": roleUrl } })).status).toBe(204);
+  expect(await rolesOf("seller")).toEqual([Roles.partnerCenterSeller.name]);
+  const again = await sandbox.api("POST", `systemusers(${seller})/systemuserroles_association/$ref`, { body: { "@odata.id": roleUrl } });
+  expect([again.status, again.body.error.code]).toEqual([400, "0x80040237"]);
+  const fromRole = (await sandbox.api("GET", `roles(${Roles.partnerCenterSeller.id})/systemuserroles_association?$select=fullname`)).body.value;
+  expect(fromRole.map((u: { systemuserid: string }) => u.systemuserid)).toEqual([seller]);
+
+  expect((await sandbox.api("DELETE", `systemusers(${seller})/systemuserroles_association(${Roles.partnerCenterSeller.id})/$ref`)).status).toBe(204);
+  expect(await rolesOf("seller")).toEqual([]);
+  expect((await sandbox.api("POST", `systemusers(${seller})/systemuserroles_association/$ref`, { body: { "@odata.id": roleUrl } })).status).toBe(204);
+  expect((await sandbox.api("DELETE", `systemusers(${seller})/systemuserroles_association/$ref?$id=${roleUrl}`)).status).toBe(204);
+  expect(await rolesOf("seller")).toEqual([]);
+  const wrong = await sandbox.api("POST", `systemusers(${seller})/systemuserroles_association/$ref`, { body: { "@odata.id": `${ORG_URL}/api/data/v9.2/accounts(${await accountId("NL")})` } });
+  expect(wrong.status).toBe(400);
 });
