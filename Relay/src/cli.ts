@@ -95,9 +95,8 @@ function configFrom(options: GlobalOptions, io: CliIo): RelayConfig {
   return loadConfig(io.env, { cwd: io.cwd });
 }
 
-/** The embedded store is one process's: with the relay running on it, one-shot commands must not open it too. */
-async function refuseWhileRunningOnEmbeddedStore(config: RelayConfig, command: string): Promise<void> {
-  if (!("dataDir" in config.database)) return;
+/** Whether something accepts connections where this configuration says the relay listens. */
+async function probeListener(config: RelayConfig): Promise<{ host: string; listening: boolean }> {
   const host = config.listen.host === "0.0.0.0" || config.listen.host === "::" ? "127.0.0.1" : config.listen.host;
   const listening = await new Promise<boolean>((done) => {
     const socket = connect({ host, port: config.listen.port, timeout: 1000 });
@@ -111,6 +110,13 @@ async function refuseWhileRunningOnEmbeddedStore(config: RelayConfig, command: s
       done(false);
     });
   });
+  return { host, listening };
+}
+
+/** The embedded store is one process's: with the relay running on it, one-shot commands must not open it too. */
+async function refuseWhileRunningOnEmbeddedStore(config: RelayConfig, command: string): Promise<void> {
+  if (!("dataDir" in config.database)) return;
+  const { host, listening } = await probeListener(config);
   if (listening) {
     throw new CliFailure(`relay ${command} opens the relay's store, and a relay is running on ${host}:${config.listen.port} with the embedded store (${config.database.dataDir}), which only one process may open. Stop the relay first, or give the relay a Postgres database (DATABASE_URL) so both can use it.`);
   }
@@ -177,19 +183,7 @@ async function init(config: RelayConfig, options: InitOptions, io: CliIo): Promi
 
 /** Whether a relay listens where this configuration says (its /healthz answers). */
 async function relayListening(config: RelayConfig): Promise<string | undefined> {
-  const host = config.listen.host === "0.0.0.0" || config.listen.host === "::" ? "127.0.0.1" : config.listen.host;
-  const listening = await new Promise<boolean>((done) => {
-    const socket = connect({ host, port: config.listen.port, timeout: 1000 });
-    socket.once("connect", () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      done(false);
-    });
-  });
+  const { host, listening } = await probeListener(config);
   return listening ? `${config.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${config.listen.port}` : undefined;
 }
 

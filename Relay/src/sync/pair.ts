@@ -9,7 +9,7 @@ import { canMove, isTerminal, type Referral, type Status, type Substatus } from 
 import { decideLifecycle, statusReasonText, type LifecycleDecision, type RecordState } from "../../../Core/lifecycle.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { SyncJob } from "../queue.ts";
-import { PreconditionFailed, type ReferralWithETag } from "../clients/partner-center.ts";
+import type { ReferralWithETag } from "../clients/partner-center.ts";
 import {
   Actions, CurrencyTable, LEAD_DISQUALIFY_REASONS, LeadDisqualifiedStatus, LeadState, LeadTable, OPPORTUNITY_LOSS_REASONS, OpportunityClose, OpportunityState,
   OpportunityStatus, OpportunityTable, bind,
@@ -20,7 +20,7 @@ import {
 } from "./dataverse-side.ts";
 import { RetryLater, fingerprint, type Direction, type SyncContext, type SyncOutcome } from "./context.ts";
 import { emptyLink, getLinkByRecord, recordLocalSyncEvent, saveLink, type Link, type RecordType } from "./links.ts";
-import { getReferralOrUndefined, referralLink } from "./partner-center-side.ts";
+import { getReferralOrUndefined, patchReferral, referralLink } from "./partner-center-side.ts";
 import { carryToOpportunity } from "./qualify.ts";
 
 export interface PairOptions {
@@ -300,20 +300,10 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
     }
     if (sent.length || decision) {
       const operations = [...toReferralPatch(toPartnerCenter, record.type === "opportunity" ? record.solutionDetails : []), ...(decision?.operations ?? [])];
-      try {
-        const result = await ctx.pc.updateReferral(referral.id, operations, { ifMatch: got.eTag, returnRepresentation: true });
-        if (result.referral) {
-          after = result.referral;
-          eTag = result.eTag ?? result.referral.eTag;
-        } else {
-          const reread = await ctx.pc.getReferral(referral.id);
-          after = reread.referral;
-          eTag = reread.eTag;
-        }
-      } catch (error) {
-        if (error instanceof PreconditionFailed) continue; // changed since read: read both again and merge again
-        throw error;
-      }
+      const patched = await patchReferral(ctx.pc, referral.id, operations, got.eTag);
+      if (!patched) continue; // changed since read: read both again and merge again
+      after = patched.referral;
+      eTag = patched.eTag;
       if (decided) sentEarlier.push(decided);
       if (sent.length) sentEarlier.push(`Sent to Partner Center: ${list(sent)}.`);
     }

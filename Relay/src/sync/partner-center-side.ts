@@ -1,8 +1,8 @@
 // The sync engine's Partner Center side: reads that tolerate a missing referral, lookups that make
 // creates safe to repeat (by externalReferenceId, by engagement), and Microsoft's side of a co-sell.
 import { isMicrosoftSide, type Referral } from "../../../Core/referral.ts";
-import { toMicrosoftReferralCreate, type DealForReferral } from "../../../Core/mapping.ts";
-import { PartnerCenterError, type PartnerCenterClient, type ReferralWithETag } from "../clients/partner-center.ts";
+import { toMicrosoftReferralCreate, type DealForReferral, type PatchOperation } from "../../../Core/mapping.ts";
+import { PartnerCenterError, PreconditionFailed, type PartnerCenterClient, type ReferralWithETag } from "../clients/partner-center.ts";
 
 const MICROSOFT_ORGANIZATION = "msft";
 
@@ -16,6 +16,21 @@ export function isMicrosoftsReferral(referral: Referral): boolean {
 
 function quoted(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * PATCH /referrals/{id} with If-Match, answering the referral as it is afterwards (from the answer, else
+ * read again); undefined when someone changed it since `ifMatch` was read (412): read both sides again.
+ */
+export async function patchReferral(pc: PartnerCenterClient, id: string, operations: readonly PatchOperation[], ifMatch: string): Promise<ReferralWithETag | undefined> {
+  try {
+    const result = await pc.updateReferral(id, operations, { ifMatch, returnRepresentation: true });
+    if (result.referral) return { referral: result.referral, eTag: result.eTag ?? result.referral.eTag };
+    return await pc.getReferral(id);
+  } catch (error) {
+    if (error instanceof PreconditionFailed) return undefined;
+    throw error;
+  }
 }
 
 /** GET /referrals/{id}; undefined when Partner Center has no such referral (404). */

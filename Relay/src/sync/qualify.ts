@@ -8,11 +8,11 @@
 // before anything changes; a referral that closed in between is said plainly on the lead.)
 import { fieldsFromReferral, toReferralPatch, type PatchOperation } from "../../../Core/mapping.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
-import { PreconditionFailed, type ReferralWithETag } from "../clients/partner-center.ts";
+import type { ReferralWithETag } from "../clients/partner-center.ts";
 import { RetryLater, type SyncContext, type SyncOutcome } from "./context.ts";
 import { auditLine, prependAudit, statusChoice, substatusChoice, type LeadRecord } from "./dataverse-side.ts";
 import { emptyLink, getLinkByRecord, recordLocalSyncEvent, saveLink } from "./links.ts";
-import { findMicrosoftReferral, referralLink } from "./partner-center-side.ts";
+import { findMicrosoftReferral, patchReferral, referralLink } from "./partner-center-side.ts";
 import { syncPair, type PairOptions } from "./pair.ts";
 
 const MAX_ATTEMPTS = 4;
@@ -62,20 +62,10 @@ export async function carryToOpportunity(ctx: SyncContext, first: LeadRecord, fi
     let accepted = referral;
     let eTag = got.eTag;
     if (operations.length) {
-      try {
-        const result = await ctx.pc.updateReferral(referral.id, operations, { ifMatch: got.eTag, returnRepresentation: true });
-        if (result.referral) {
-          accepted = result.referral;
-          eTag = result.eTag ?? result.referral.eTag;
-        } else {
-          const reread = await ctx.pc.getReferral(referral.id);
-          accepted = reread.referral;
-          eTag = reread.eTag;
-        }
-      } catch (error) {
-        if (error instanceof PreconditionFailed) continue;
-        throw error;
-      }
+      const patched = await patchReferral(ctx.pc, referral.id, operations, got.eTag);
+      if (!patched) continue;
+      accepted = patched.referral;
+      eTag = patched.eTag;
     }
 
     // 2. The opportunity takes the referral (Sync = Yes, identifier, link, help, visibility, status).
