@@ -7,6 +7,7 @@
 // (The synchronous lead-qualify-rules step refuses a qualify Partner Center would no longer accept,
 // before anything changes; a referral that closed in between is said plainly on the lead.)
 import { fieldsFromReferral, toReferralPatch, type PatchOperation } from "../../../Core/mapping.ts";
+import { decideLifecycle } from "../../../Core/lifecycle.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { ReferralWithETag } from "../clients/partner-center.ts";
 import { RetryLater, type SyncContext, type SyncOutcome } from "./context.ts";
@@ -20,8 +21,10 @@ const MAX_ATTEMPTS = 4;
 /** The operations that accept the referral for this opportunity, with what Partner Center lacks of the lead's values. */
 export function acceptOperations(referral: ReferralWithETag["referral"], lead: LeadRecord, opportunityId: string): PatchOperation[] {
   const operations: PatchOperation[] = [];
-  if (referral.status === "New") {
-    operations.push({ op: "replace", path: "/status", value: "Active" }, { op: "replace", path: "/substatus", value: "Accepted" });
+  // The accept itself is the lifecycle's decision for a qualified lead (Core/lifecycle.ts), not a rule of its own here.
+  const decision = decideLifecycle({ type: "lead", state: "qualified" }, referral, null);
+  if (decision.kind === "toPartnerCenter") {
+    operations.push({ op: "replace", path: "/status", value: decision.status }, { op: "replace", path: "/substatus", value: decision.substatus });
   }
   if ((referral.externalReferenceId ?? "").toLowerCase() !== opportunityId) operations.push({ op: "replace", path: "/externalReferenceId", value: opportunityId });
   const pc = fieldsFromReferral(referral);
