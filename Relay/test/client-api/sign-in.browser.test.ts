@@ -44,7 +44,7 @@ import { buildWebResources } from "../../../WebResources/build.ts";
 import { sandboxConfig } from "../../src/config.ts";
 import { setRelayUrl } from "../../src/commands/dataverse-steps.ts";
 import { startRelay, type RunningRelay } from "../../src/relay.ts";
-import { capturingLogger, control, startSandboxesForRelay, waitFor, type Sandboxes } from "../edge/helpers.ts";
+import { capturingLogger, control, startSandboxesForRelay, waitFor, withDeviceCodeApproved, type Sandboxes } from "../edge/helpers.ts";
 import { dataverseAs, sellerDeal, userToken } from "./helpers.ts";
 import type { DataverseClient } from "../../src/clients/dataverse.ts";
 
@@ -115,12 +115,7 @@ describeInBrowser("the seller signs in to the relay from the card, in Chromium",
     expect(config.clientApi).toMatchObject({ audience: `api://${DEMO_APPS.card.clientId}`, spaClientId: DEMO_APPS.cardSignIn.clientId });
     relay = await startRelay(config, { log: relayLog.log, background: true });
     // Its Partner Center service account (device code, approved as the admin would), so the sync runs to the end.
-    const approve = (async () => {
-      const pending = await waitFor("the device code", async () => (await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending")).body.value[0], 20_000);
-      await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username: DEMO_USERS.referralsAdmin.username });
-    })();
-    await relay.clients.signIn.signIn({ onDeviceCode: () => undefined, timeoutSeconds: 60 });
-    await approve;
+    await withDeviceCodeApproved(sandboxes, DEMO_USERS.referralsAdmin.username, (show) => relay.clients.signIn.signIn({ onDeviceCode: (prompt) => show(prompt.message), timeoutSeconds: 120 }));
     // What relay init and the admin do: the Relay URL variable, and this org's redirect URI on the SPA app.
     await setRelayUrl(relay.clients.dataverse, relay.url);
     const registered = await control(sandboxes, "identity", `/sandbox/apps/${DEMO_APPS.cardSignIn.clientId}/redirect-uris`, { redirectUri: `${orgUrl}${SIGN_IN_REDIRECT_PATH}` });

@@ -7,7 +7,7 @@ import { readinessSummary } from "../../../Core/messages.ts";
 import { DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { createRelayClient, runAndFollow } from "../../../PcfControls/PartnerCenterCard/services/relay.ts";
 import { getRun } from "../../src/store/runs.ts";
-import { control, startSandboxesForRelay, startTestRelay, waitFor, type Sandboxes, type TestRelay } from "../edge/helpers.ts";
+import { startSandboxesForRelay, startTestRelay, waitFor, withDeviceCodeApproved, type Sandboxes, type TestRelay } from "../edge/helpers.ts";
 import { call, dataverseAs, sellerDeal, userToken } from "./helpers.ts";
 import type { DataverseClient } from "../../src/clients/dataverse.ts";
 
@@ -20,12 +20,7 @@ beforeAll(async () => {
   sandboxes = await startSandboxesForRelay();
   t = await startTestRelay(sandboxes, { start: { background: true } });
   // relay login: the service account's device code, approved as the admin would.
-  const approve = (async () => {
-    const pending = await waitFor("the device code", async () => (await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending")).body.value[0], 20_000);
-    await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username: DEMO_USERS.referralsAdmin.username });
-  })();
-  await t.relay.clients.signIn.signIn({ onDeviceCode: () => undefined, timeoutSeconds: 60 });
-  await approve;
+  await withDeviceCodeApproved(sandboxes, DEMO_USERS.referralsAdmin.username, (show) => t.relay.clients.signIn.signIn({ onDeviceCode: (prompt) => show(prompt.message), timeoutSeconds: 120 }));
   seller = dataverseAs(sandboxes, DEMO_USERS.seller);
   token = await userToken(sandboxes, DEMO_USERS.seller);
 }, 90_000);

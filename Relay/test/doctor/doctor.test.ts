@@ -16,7 +16,7 @@ import { runDoctor, type CheckResult } from "../../src/doctor/run.ts";
 import { ENVIRONMENT_VARIABLE_TABLES as T } from "../../src/settings/environment-variables.ts";
 import { createRun, markRunFinished } from "../../src/store/runs.ts";
 import { emptyLink, saveLink } from "../../src/sync/links.ts";
-import { control, startSandboxesForRelay, startTestRelay, waitFor, type Sandboxes, type TestRelay } from "../edge/helpers.ts";
+import { control, startSandboxesForRelay, startTestRelay, withDeviceCodeApproved, type Sandboxes, type TestRelay } from "../edge/helpers.ts";
 
 let sandboxes: Sandboxes;
 let t: TestRelay;
@@ -81,12 +81,7 @@ function roleRef(method: "POST" | "DELETE", path: string, body?: Record<string, 
 }
 
 async function signInAs(username: string): Promise<void> {
-  const approve = (async () => {
-    const pending = await waitFor("the device code", async () => (await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending")).body.value[0], 20_000);
-    await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username });
-  })();
-  await t.relay.clients.signIn.signIn({ onDeviceCode: () => undefined });
-  await approve;
+  await withDeviceCodeApproved(sandboxes, username, (show) => t.relay.clients.signIn.signIn({ onDeviceCode: (prompt) => show(prompt.message) }));
 }
 
 /** Partner Center sends at most 2 test events a minute: the sandbox clock moves on a minute first. */
@@ -209,11 +204,25 @@ describe("Partner Center", () => {
     await expectPasses(checks.SIGN_IN_REFRESHES);
   }, 90_000);
 
-  test("a token without MFA fails the refresh check (stand-in reader: the identity sandbox always does MFA)", async () => {
-    const stand = { ...readers, serviceAccountClaims: async () => ({ amr: ["pwd"], exp: Date.now() / 1000 + 3600 }) };
-    const [result] = (await runDoctor(stand, { checks: [checks.SIGN_IN_REFRESHES] })).results;
-    expect(result).toMatchObject({ ok: false, detail: expect.stringContaining("without MFA"), fix: checks.SIGN_IN_REFRESHES.fix });
-  });
+  test("a sign-in without MFA fails the refresh check; MFA back on and relay login mend it", async () => {
+    const admin = DEMO_USERS.referralsAdmin.username;
+    await expectPasses(checks.SIGN_IN_REFRESHES);
+    // The tenant's admin turns per-user MFA off for the service account; someone signs the relay in again.
+    expect((await control(sandboxes, "identity", "/sandbox/users/mfa", { username: admin, mfa: false })).body).toEqual({ username: admin, mfa: false });
+    try {
+      await signInAs(admin);
+      await expectFails(checks.SIGN_IN_REFRESHES, /^the token was issued without MFA \(amr: pwd\); Partner Center refuses it since 2026-04-01$/, "run relay login again and complete MFA");
+      // MFA on again: the stored sign-in still lacks it (refreshed tokens carry the sign-in's methods on) ...
+      await control(sandboxes, "identity", "/sandbox/users/mfa", { username: admin, mfa: true });
+      await expectFails(checks.SIGN_IN_REFRESHES, /without MFA/, "relay login");
+    } finally {
+      await control(sandboxes, "identity", "/sandbox/users/mfa", { username: admin, mfa: true });
+    }
+    // ... until the fix is followed: relay login, with MFA.
+    await signInAs(admin);
+    await expectPasses(checks.SIGN_IN_REFRESHES);
+    await expectPasses(checks.REFERRALS_ROLE);
+  }, 90_000);
 
   test("webhook registration and the test event", async () => {
     await expectFails(checks.WEBHOOK_REGISTRATION, /no webhook registration/);

@@ -7,7 +7,7 @@ import { Opportunity } from "../../../Core/generated/schema.ts";
 import { runCli, type CliIo } from "../../src/cli.ts";
 import { sandboxConfig } from "../../src/config.ts";
 import { openApiClients } from "../../src/relay.ts";
-import { capturingLogger, control, get, startSandboxesForRelay, startTestRelay, waitFor, type Sandboxes } from "./helpers.ts";
+import { capturingLogger, get, startSandboxesForRelay, startTestRelay, waitFor, withDeviceCodeApproved, type Sandboxes } from "./helpers.ts";
 
 let sandboxes: Sandboxes;
 let idlePort: number;
@@ -20,11 +20,15 @@ afterAll(async () => {
   await sandboxes?.close();
 });
 
-async function relay(args: string[], options: { port?: number; io?: Partial<CliIo> } = {}): Promise<{ code: number; out: string[]; err: string[] }> {
+async function relay(args: string[], options: { port?: number; io?: Partial<CliIo>; watch?: (text: string) => void } = {}): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await runCli([...args, "--sandbox", sandboxes.endpointsFile], {
-    stdout: (text) => out.push(text), stderr: (text) => err.push(text),
+    stdout: (text) => {
+      out.push(text);
+      options.watch?.(text);
+    },
+    stderr: (text) => err.push(text),
     env: { PCR_LISTEN_PORT: String(options.port ?? idlePort), PCR_LOG_LEVEL: "warn" }, cwd: sandboxes.stateDir,
     ...options.io,
   });
@@ -43,15 +47,7 @@ test("usage errors exit 2, with commander's message", async () => {
 });
 
 test("login: prints Entra ID's device code message, waits for the sign-in, keeps it", async () => {
-  const approve = (async () => {
-    const pending = await waitFor("the device code", async () => {
-      const answer = await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending");
-      return answer.body.value[0];
-    }, 20_000);
-    await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username: DEMO_USERS.referralsAdmin.username });
-  })();
-  const { code, out, err } = await relay(["login"]);
-  await approve;
+  const { code, out, err } = await withDeviceCodeApproved(sandboxes, DEMO_USERS.referralsAdmin.username, (show) => relay(["login"], { watch: show }));
   expect(err).toEqual([]);
   expect(code).toBe(0);
   expect(out[0]).toMatch(/code/i);

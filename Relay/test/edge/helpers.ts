@@ -155,3 +155,34 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** The user code in Entra ID's device code sentence ("… and enter the code ABC-123 to authenticate."), if any. */
+export function deviceUserCodeIn(text: string): string | undefined {
+  return /enter the code (\S+) to authenticate/.exec(text)?.[1];
+}
+
+/** Signs in on the identity sandbox's device page as `username` would, for the code the relay was given. */
+export async function approveDeviceCode(sandboxes: Sandboxes, userCode: string, username: string): Promise<void> {
+  const answer = await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: userCode, username });
+  if (answer.status !== 200) throw new Error(`the identity sandbox did not approve device code ${userCode}: ${answer.status} ${JSON.stringify(answer.body)}`);
+}
+
+/**
+ * Runs `sign` (a `relay login` or a signIn call) and approves the device code the moment the relay shows it:
+ * `sign` gets the callback to hand the prompt's text to. No polling, so a slow machine cannot make the
+ * approval miss the prompt.
+ */
+export async function withDeviceCodeApproved<T>(sandboxes: Sandboxes, username: string, sign: (show: (text: string) => void) => Promise<T>): Promise<T> {
+  let approval: Promise<void> | undefined;
+  const show = (text: string): void => {
+    const userCode = deviceUserCodeIn(text);
+    if (userCode && !approval) {
+      approval = approveDeviceCode(sandboxes, userCode, username);
+      approval.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+    }
+  };
+  const result = await sign(show);
+  if (!approval) throw new Error("the relay never showed a device code");
+  await approval;
+  return result;
+}

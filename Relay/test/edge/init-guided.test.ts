@@ -7,7 +7,7 @@ import { DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { DOCTOR_CHECKS } from "../../src/doctor/checks.ts";
 import { runCli } from "../../src/cli.ts";
 import { postgresDatabase, type TestDatabase } from "../databases.ts";
-import { control, startSandboxesForRelay, startTestRelay, waitFor, type Sandboxes, type TestRelay } from "./helpers.ts";
+import { startSandboxesForRelay, startTestRelay, withDeviceCodeApproved, type Sandboxes, type TestRelay } from "./helpers.ts";
 
 let sandboxes: Sandboxes;
 let database: TestDatabase;
@@ -27,18 +27,17 @@ afterAll(async () => {
 test("unattended guided init against the sandboxes ends with relay doctor all green", async () => {
   const out: string[] = [];
   const err: string[] = [];
-  const approve = (async () => {
-    const pending = await waitFor("the device code", async () => (await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending")).body.value[0], 30_000);
-    await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username: DEMO_USERS.referralsAdmin.username });
-  })();
-  const code = await runCli([
+  const code = await withDeviceCodeApproved(sandboxes, DEMO_USERS.referralsAdmin.username, (show) => runCli([
     "init", "--sandbox", sandboxes.endpointsFile, "--guided", "--yes", "--replace-webhook",
     "--public-url", t.config.publicUrl, "--deal-value-field", "estimatedvalue", "--country-field", "address1_country",
   ], {
-    stdout: (text) => out.push(text), stderr: (text) => err.push(text),
+    stdout: (text) => {
+      out.push(text);
+      show(text);
+    },
+    stderr: (text) => err.push(text),
     env: { PCR_LISTEN_PORT: String(t.config.listen.port), DATABASE_URL: database.url!, PCR_LOG_LEVEL: "warn" }, cwd: sandboxes.stateDir, testEventTimeoutMs: 15_000,
-  });
-  await approve;
+  }));
   expect(err).toEqual([]);
   expect(out.filter((line) => line.startsWith("✖"))).toEqual([]);
   expect(code).toBe(0);

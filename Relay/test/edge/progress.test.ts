@@ -3,7 +3,7 @@
 import { freePorts } from "../../../Sandbox/start.ts";
 import { DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { runCli, type CliIo } from "../../src/cli.ts";
-import { control, startSandboxesForRelay, waitFor, type Sandboxes } from "./helpers.ts";
+import { startSandboxesForRelay, withDeviceCodeApproved, type Sandboxes } from "./helpers.ts";
 
 let sandboxes: Sandboxes;
 let io: CliIo;
@@ -17,13 +17,9 @@ beforeAll(async () => {
     stdout: (text) => out.push(text), stderr: () => undefined, progress: (text) => progress.push(text),
     env: { PCR_LISTEN_PORT: String(port), PCR_LOG_LEVEL: "warn" }, cwd: sandboxes.stateDir,
   };
-  const approve = (async () => {
-    const pending = await waitFor("the device code", async () => (await control<{ value: Array<{ user_code: string }> }>(sandboxes, "identity", "/sandbox/device/pending")).body.value[0], 20_000);
-    await control(sandboxes, "identity", "/sandbox/device/approve", { user_code: pending.user_code, username: DEMO_USERS.referralsAdmin.username });
-  })();
-  expect(await runCli(["login", "--sandbox", sandboxes.endpointsFile], io)).toBe(0);
-  await approve;
-}, 60_000);
+  const login = await withDeviceCodeApproved(sandboxes, DEMO_USERS.referralsAdmin.username, (show) => runCli(["login", "--sandbox", sandboxes.endpointsFile], { ...io, stdout: show }));
+  expect(login).toBe(0);
+}, 180_000);
 afterAll(async () => {
   await sandboxes?.close();
 });
