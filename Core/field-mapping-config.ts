@@ -45,15 +45,69 @@ const match = z.discriminatedUnion("by", [
   }).strict().describe("The account whose column equals the referral's customer id; then company name and postal code; then create."),
 ]);
 
+const statusReason = z.number().int().describe("A status reason (statuscode) value of the table, e.g. 100000001 for one your organisation added.");
+
+/** A Dynamics 365 user or team, by id or by name; the relay checks it exists (and a user is enabled). */
+const principal = z.union([
+  z.object({ team: z.string().trim().min(1).describe("The team's id (teamid) or its name.") }).strict(),
+  z.object({ user: z.string().trim().min(1).describe("The user's id (systemuserid), sign-in name (domainname) or primary e-mail (internalemailaddress).") }).strict(),
+], { error: 'must be {"team": …} or {"user": …}' });
+
+const owner = z.union([
+  principal,
+  z.object({
+    matchPartnerCenterTeamMember: z.literal(true).describe("The enabled Dynamics 365 user whose primary e-mail is a Partner Center team member's of the referral (team[], in order)."),
+    fallback: principal.optional().describe("Who owns the record when no team member is a Dynamics 365 user (else the relay's application user)."),
+  }).strict(),
+], { error: 'must be {"team": …}, {"user": …} or {"matchPartnerCenterTeamMember": true, "fallback": …}' })
+  .describe("Owner of the rows the relay creates from a referral (lead or opportunity, and the account and contact it creates). Unset: the relay's application user.");
+
+export const REFERRAL_TYPES = ["Independent", "Shared"] as const;
+export const QUALIFICATIONS = ["None", "Direct", "SalesQualified", "MarketingQualified"] as const;
+const createAs = z.enum(["lead", "opportunity", "none"]);
+
+const inbound = z.object({
+  createAs: createAs.optional().describe("What an accepted referral becomes: \"opportunity\" (the standard), \"lead\" (to qualify first) or \"none\" (not brought in). A referral still waiting for an answer is always a lead (qualify it to accept, disqualify it to decline)."),
+  rules: z.array(z.object({
+    type: z.enum(REFERRAL_TYPES).optional().describe("The referral's type: Shared (co-sell with Microsoft) or Independent."),
+    qualification: z.enum(QUALIFICATIONS).optional().describe("The referral's qualification (MarketingQualified, SalesQualified, Direct = marketplace, None)."),
+    createAs: createAs.describe("What a referral matching this rule becomes; \"opportunity\" applies once it is accepted (waiting for an answer it is a lead)."),
+  }).strict()).optional().describe("Rules by the referral's type and qualification; the first that matches decides, else createAs."),
+}).strict().describe("Which incoming referrals become leads, opportunities or nothing.");
+
 export const FieldMappingConfigSchema = z.object({
   $schema: z.string().optional(),
+  owner: owner.optional(),
+  inbound: inbound.optional(),
   opportunity: z.object({
     dealValue: column.optional().describe("Opportunity column holding the deal value (money, decimal, whole number or float), both ways. Wins over \"Deal value field\"."),
+    name: column.optional().describe("Opportunity text column holding the referral's name, both ways (standard: name, the Topic)."),
+    notes: column.optional().describe("Opportunity text or multiline column holding the referral's notes, both ways (standard: description)."),
+    closeDate: column.optional().describe("Opportunity date column holding the closing date, both ways (standard: estimatedclosedate)."),
+    currency: column.optional().describe("Opportunity column for the deal's currency, both ways: a lookup to transactioncurrency, or a text column holding the ISO 4217 code (standard: transactioncurrencyid). The money columns keep the opportunity's own currency."),
+    customerContact: column.optional().describe("Opportunity lookup column to contact holding the customer's contact: read for the share, set on opportunities created from referrals (standard: parentcontactid)."),
     defaults: defaults.optional(),
+    statuses: z.object({
+      won: statusReason.optional().describe("Status reason when Partner Center closes the referral as Won (a Won status reason; standard 3, Won)."),
+      lost: statusReason.optional().describe("Status reason when Partner Center closes the referral as Lost (a Lost status reason; standard 4, Canceled)."),
+    }).strict().optional().describe("The status reasons the relay closes an opportunity with on Partner Center's behalf."),
   }).strict().optional(),
-  lead: z.object({ defaults: defaults.optional() }).strict().optional(),
+  lead: z.object({
+    defaults: defaults.optional(),
+    statuses: z.object({
+      declined: statusReason.optional().describe("Disqualified status reason when the referral was declined in Partner Center (standard 6, No Longer Interested)."),
+      lost: statusReason.optional().describe("Disqualified status reason when the referral was closed as Lost (standard 4, Lost)."),
+      expired: statusReason.optional().describe("Disqualified status reason when the referral expired or closed otherwise (standard 7, Canceled)."),
+    }).strict().optional().describe("The status reasons the relay disqualifies a lead with on Partner Center's behalf."),
+  }).strict().optional(),
   account: z.object({
     country: country.optional(),
+    address: z.object({
+      line1: column.optional().describe("Text column for the street (standard: address1_line1)."),
+      city: column.optional().describe("Text column for the city (standard: address1_city)."),
+      state: column.optional().describe("Text column for the state or province (standard: not synced)."),
+      postalCode: column.optional().describe("Text column for the postal code, also used to find the account (standard: address1_postalcode)."),
+    }).strict().optional().describe("Account text columns for the rest of the customer's address: read for the share, written when an account is created from a referral."),
     match: match.optional(),
     defaults: defaults.optional(),
   }).strict().optional(),
@@ -63,6 +117,9 @@ export const FieldMappingConfigSchema = z.object({
 export type FieldMappingConfig = z.output<typeof FieldMappingConfigSchema>;
 export type DefaultValue = z.output<typeof defaultValue>;
 export type MappedTable = "opportunity" | "lead" | "account" | "contact";
+export type OwnerConfig = z.output<typeof owner>;
+export type PrincipalConfig = z.output<typeof principal>;
+export type CreateAs = z.output<typeof createAs>;
 
 /** The JSON Schema published as docs/field-mapping.schema.json. */
 export function fieldMappingJsonSchema(): Record<string, unknown> {
@@ -105,4 +162,14 @@ export function defaultsFor(config: FieldMappingConfig, table: MappedTable, refe
     if (resolved !== undefined) out[name] = resolved;
   }
   return out;
+}
+
+/**
+ * What a referral nobody has seen becomes under the admin's routing: the first rule matching its type and
+ * qualification, else `createAs`, else undefined (the standard: an opportunity once accepted).
+ */
+export function routeFor(config: FieldMappingConfig, referral: { type?: string; qualification?: string | undefined }): CreateAs | undefined {
+  const rules = config.inbound?.rules ?? [];
+  const rule = rules.find((r) => (r.type === undefined || r.type === referral.type) && (r.qualification === undefined || r.qualification === referral.qualification));
+  return rule?.createAs ?? config.inbound?.createAs;
 }

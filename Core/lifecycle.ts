@@ -111,3 +111,43 @@ export function statusReasonText(reason: string | null, note: string | null): st
   const parts = [reason?.trim(), note?.trim()].filter((p): p is string => !!p);
   return parts.length ? parts.join(": ").slice(0, 1000) : null;
 }
+
+/** lead.statecode and opportunity.statecode values the lifecycle moves between (every Dynamics 365 Sales environment). */
+export const LeadStateCode = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
+export const OpportunityStateCode = { Open: 0, Won: 1, Lost: 2 } as const;
+
+/**
+ * lead.statuscode of a disqualified lead (statecode Disqualified) in a standard environment, and the words
+ * Partner Center's statusReason gets for each. The card's Decline dialog and the relay read them here.
+ */
+export const LeadDisqualifiedStatus = { Lost: 4, CannotContact: 5, NoLongerInterested: 6, Canceled: 7 } as const;
+export const LEAD_DISQUALIFY_REASONS: Readonly<Record<number, string>> = {
+  [LeadDisqualifiedStatus.Lost]: "Lost", [LeadDisqualifiedStatus.CannotContact]: "Cannot contact",
+  [LeadDisqualifiedStatus.NoLongerInterested]: "No longer interested", [LeadDisqualifiedStatus.Canceled]: "Canceled",
+};
+/** opportunity.statuscode when closing: Won 3 (statecode Won); Canceled 4 / Out-Sold 5 (statecode Lost). */
+export const OpportunityStatus = { Won: 3, Canceled: 4, OutSold: 5 } as const;
+/** opportunity.statuscode of a lost opportunity, in Partner Center's words. */
+export const OPPORTUNITY_LOSS_REASONS: Readonly<Record<number, string>> = { [OpportunityStatus.Canceled]: "Canceled", [OpportunityStatus.OutSold]: "Out-sold" };
+
+/** How Partner Center closed the referral, as the status reason the relay picks for the record it closes. */
+export type ClosingOutcome = "won" | "lost" | "declined" | "expired";
+
+/** The status reasons the relay uses when it closes a record on Partner Center's behalf (the admin may name others). */
+export interface ClosingStatuses {
+  opportunity: { won: number; lost: number };
+  lead: { declined: number; lost: number; expired: number };
+}
+
+/** Today's choices: won 3, lost → Canceled 4; a lead: Declined → No longer interested, Lost → Lost, Expired (and the rest) → Canceled. */
+export const STANDARD_CLOSING_STATUSES: ClosingStatuses = {
+  opportunity: { won: OpportunityStatus.Won, lost: OpportunityStatus.Canceled },
+  lead: { declined: LeadDisqualifiedStatus.NoLongerInterested, lost: LeadDisqualifiedStatus.Lost, expired: LeadDisqualifiedStatus.Canceled },
+};
+
+/** The statuscode a lead gets when its referral closed in Partner Center with this substatus. */
+export function leadDisqualifyStatus(substatus: Substatus, statuses: ClosingStatuses["lead"] = STANDARD_CLOSING_STATUSES.lead): number {
+  if (substatus === "Declined") return statuses.declined;
+  if (substatus === "Lost") return statuses.lost;
+  return statuses.expired; // Expired, and anything else Partner Center closed
+}

@@ -1,6 +1,7 @@
 // Every manifest key and resx key the card uses, in one place. ControlManifest.Input.xml and the two
 // resx files must agree with this file: test/manifest.test.ts checks both.
 import { Lead, Opportunity } from "../../Core/generated/schema.ts";
+import { LeadDisqualifiedStatus } from "../../Core/lifecycle.ts";
 
 /** Manifest property names (context.parameters.*). */
 export const Property = {
@@ -75,10 +76,10 @@ export const LeadState = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
 export const LEAD_STATUS_QUALIFIED = 3;
 /** The lead's Disqualified status reasons, in the order the Decline dialog offers them. */
 export const DisqualifyReasons = [
-  { value: 4, text: "leadReasonLost" },
-  { value: 5, text: "leadReasonCannotContact" },
-  { value: 6, text: "leadReasonNoLongerInterested" },
-  { value: 7, text: "leadReasonCanceled" },
+  { value: LeadDisqualifiedStatus.Lost, text: "leadReasonLost" },
+  { value: LeadDisqualifiedStatus.CannotContact, text: "leadReasonCannotContact" },
+  { value: LeadDisqualifiedStatus.NoLongerInterested, text: "leadReasonNoLongerInterested" },
+  { value: LeadDisqualifiedStatus.Canceled, text: "leadReasonCanceled" },
 ] as const;
 
 /** Inputs that are not columns: static values the form editor sets. */
@@ -193,6 +194,7 @@ export const Text = {
   configWebApi: "Config_WebApi",
   configNoWebApi: "Config_NoWebApi",
   configBadSetting: "Config_BadSetting",
+  adminFieldMapping: "Admin_FieldMapping",
   notSaved: "Config_NotSaved",
   hidden: "Security_Hidden",
   readOnly: "Security_ReadOnly",

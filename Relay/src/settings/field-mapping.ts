@@ -1,16 +1,20 @@
 // The field mapping the relay uses: the seed's variables (Deal value field, Customer Account Country
 // Code field) refined by the "Partner Center field mapping" JSON variable (Core/field-mapping-config.ts).
-// A configuration is checked before it is used: against its schema, then against Dataverse metadata
-// (each named column exists on the right table with a fitting type). A bad one is reported with the
-// exact problem and the last good mapping stays in force, so sync never stops silently and never writes
-// with half a mapping. checkFieldMapping is the pure decision; FieldMappingReader does the metadata reads.
+// A configuration is checked before it is used: against its schema, then against Dataverse (each named
+// column exists on the right table with a fitting type; a choice default is one of its options; a closing
+// status is a status reason of the table in the right state; a named owner is a user (enabled) or team
+// that exists). A bad one is reported with the exact problem and the last good mapping stays in force,
+// so sync never stops silently and never writes with half a mapping. checkFieldMapping is the pure
+// decision; FieldMappingReader does the metadata and user/team reads.
 import {
-  COLUMN_NAME, defaultsFor, parseFieldMappingConfig, type FieldMappingConfig, type MappedTable, type ReferralSource,
+  COLUMN_NAME, defaultsFor, parseFieldMappingConfig, type FieldMappingConfig, type MappedTable, type PrincipalConfig, type ReferralSource,
 } from "../../../Core/field-mapping-config.ts";
+import { LeadStateCode, OpportunityStateCode, STANDARD_CLOSING_STATUSES, type ClosingStatuses } from "../../../Core/lifecycle.ts";
 import { EnvironmentVariables } from "../../../Core/generated/schema.ts";
 import { DataverseError, type DataverseClient } from "../clients/dataverse.ts";
 import { retrieveMultipleRequest, retrieveRequest } from "../clients/dataverse-retrieve.ts";
-import { anyOf } from "../clients/dataverse-query.ts";
+import { anyOf, isGuid, literal } from "../clients/dataverse-query.ts";
+import { AccountTable, OpportunityTable, SystemUserTable, TeamTable } from "../sync/dataverse-columns.ts";
 import type { EnvironmentSettings } from "./environment-variables.ts";
 
 export type CountryMapping =
@@ -20,13 +24,61 @@ export type CountryMapping =
 
 export type AccountMatch = { by: "nameAndPostalCode" } | { by: "customerNumber"; column: string; idType: "External" | "Duns" };
 
+/** A user or team that exists (and, a user, is enabled), ready for ownerid@odata.bind. */
+export interface Principal {
+  kind: "team" | "user";
+  id: string;
+  /** Its name, for the Audit line. */
+  name: string;
+}
+
+/** Who owns the rows the relay creates: a fixed user or team, or the referral's team member's user. */
+export type OwnerMapping =
+  | { kind: "fixed"; principal: Principal }
+  | { kind: "teamMember"; fallback?: Principal };
+
+/** The opportunity's columns for the referral's name, notes and closing date. */
+export interface OpportunityColumns {
+  name: string;
+  notes: string;
+  closeDate: string;
+}
+
+/** The account's text columns for the rest of the customer's address (state: none in the standard mapping). */
+export interface AddressColumns {
+  line1: string;
+  city: string;
+  state?: string;
+  postalCode: string;
+}
+
+export const STANDARD_OPPORTUNITY_COLUMNS: OpportunityColumns = {
+  name: OpportunityTable.name, notes: OpportunityTable.description, closeDate: OpportunityTable.estimatedCloseDate,
+};
+export type CurrencyMapping = { kind: "lookup"; column: string; navigation: string } | { kind: "text"; column: string };
+export const STANDARD_CURRENCY: CurrencyMapping = { kind: "lookup", column: OpportunityTable.currency, navigation: OpportunityTable.bind.currency };
+export const STANDARD_CONTACT_LOOKUP = { column: OpportunityTable.parentContact, navigation: OpportunityTable.bind.parentContact } as const;
+export const STANDARD_ADDRESS_COLUMNS: AddressColumns = {
+  line1: AccountTable.addressLine1, city: AccountTable.city, postalCode: AccountTable.postalCode,
+};
+
 /** A mapping the relay may use: every column in it was checked (or is the standard one). */
 export interface FieldMapping {
   /** The inputs it was made from; equal keys, equal mappings. */
   key: string;
   dealValue: string;
+  opportunity: OpportunityColumns;
+  /** The opportunity's currency: a lookup to transactioncurrency (its navigation property), or a text column with the ISO code. */
+  currency: CurrencyMapping;
+  /** The opportunity's lookup to the customer's contact (its navigation property for $expand and @odata.bind). */
+  contact: { column: string; navigation: string };
+  address: AddressColumns;
   country: CountryMapping;
   accountMatch: AccountMatch;
+  /** Unset: the relay's application user owns what it creates (Dataverse's default). */
+  owner?: OwnerMapping;
+  /** The status reasons the relay closes or disqualifies with (checked against the table's statuscode). */
+  statuses: ClosingStatuses;
   config: FieldMappingConfig;
 }
 
@@ -43,6 +95,16 @@ export interface AttributeInfo {
   type: string;
   validForCreate: boolean;
   targets: string[];
+  /** Choice, Yes/No, state and status reason columns: their values (status reasons with their state). */
+  options?: Array<{ value: number; state?: number; label?: string }>;
+}
+
+/** A user or team as the reader found it by the configured id or name (undefined: none). */
+export interface PrincipalInfo {
+  kind: "team" | "user";
+  id: string;
+  name: string;
+  disabled: boolean;
 }
 
 export interface TableInfo {
@@ -65,13 +127,22 @@ export function standardMapping(settings: SeedSettings, key = mappingKey(setting
   return {
     key,
     dealValue: settings.dealValueField.toLowerCase(),
+    opportunity: STANDARD_OPPORTUNITY_COLUMNS,
+    currency: STANDARD_CURRENCY,
+    contact: STANDARD_CONTACT_LOOKUP,
+    address: STANDARD_ADDRESS_COLUMNS,
     country: { kind: "column", column: settings.customerAccountCountryCodeField.toLowerCase() },
     accountMatch: { by: "nameAndPostalCode" },
+    statuses: STANDARD_CLOSING_STATUSES,
     config: {},
   };
 }
 
 const NUMERIC = new Set(["Money", "Decimal", "Integer", "Double", "BigInt"]);
+const OPPORTUNITY_FIELDS = ["name", "notes", "closeDate"] as const;
+const OPPORTUNITY_FIELD_TYPES: Record<(typeof OPPORTUNITY_FIELDS)[number], ReadonlySet<string>> = {
+  name: new Set(["String"]), notes: new Set(["String", "Memo"]), closeDate: new Set(["DateTime"]),
+};
 const TEXT = new Set(["String", "Memo"]);
 const SOURCE_IS_NUMBER: ReadonlySet<ReferralSource> = new Set(["/details/dealValue"]);
 
@@ -84,20 +155,43 @@ export function namedColumns(config: FieldMappingConfig): Map<string, Set<string
     named.set(table, set);
   };
   if (config.opportunity?.dealValue) add("opportunity", config.opportunity.dealValue);
+  for (const field of OPPORTUNITY_FIELDS) {
+    const named = config.opportunity?.[field];
+    if (named) add("opportunity", named);
+  }
+  for (const column of Object.values(config.account?.address ?? {})) if (column) add("account", column);
+  if (config.opportunity?.customerContact) add("opportunity", config.opportunity.customerContact);
+  if (config.opportunity?.currency) add("opportunity", config.opportunity.currency);
   const country = config.account?.country;
   if (country) add("account", "column" in country ? country.column : country.lookup);
   if (config.account?.match?.by === "customerNumber") add("account", config.account.match.column);
   for (const table of ["opportunity", "lead", "account", "contact"] as const) {
     for (const column of Object.keys(config[table]?.defaults ?? {})) add(table, column);
   }
+  if (config.opportunity?.statuses && Object.keys(config.opportunity.statuses).length) add("opportunity", "statuscode");
+  if (config.lead?.statuses && Object.keys(config.lead.statuses).length) add("lead", "statuscode");
   return named;
+}
+
+/** The users and teams a configuration names (owner and its fallback), as `team:<value>` / `user:<value>`. */
+export function namedPrincipals(config: FieldMappingConfig): PrincipalConfig[] {
+  const owner = config.owner;
+  if (!owner) return [];
+  if ("matchPartnerCenterTeamMember" in owner) return owner.fallback ? [owner.fallback] : [];
+  return [owner];
+}
+
+export function principalKey(principal: PrincipalConfig): string {
+  return "team" in principal ? `team:${principal.team.toLowerCase()}` : `user:${principal.user.toLowerCase()}`;
 }
 
 /**
  * The mapping a configuration gives, or every problem with it. `tables` holds the metadata of the
  * tables it names (missing = the table does not exist) and of the lookup country's table.
  */
-export function checkFieldMapping(settings: SeedSettings, tables: ReadonlyMap<string, TableInfo>): { ok: true; mapping: FieldMapping } | { ok: false; problem: FieldMappingProblem } {
+export function checkFieldMapping(
+  settings: SeedSettings, tables: ReadonlyMap<string, TableInfo>, principals: ReadonlyMap<string, PrincipalInfo | undefined> = new Map(),
+): { ok: true; mapping: FieldMapping } | { ok: false; problem: FieldMappingProblem } {
   const key = mappingKey(settings);
   const fail = (problems: string[]): { ok: false; problem: FieldMappingProblem } => ({
     ok: false, problem: { key, message: `Environment variable ${LABEL} is not used: ${problems.join("; ")}.` },
@@ -129,6 +223,33 @@ export function checkFieldMapping(settings: SeedSettings, tables: ReadonlyMap<st
   const dealValue = config.opportunity?.dealValue
     ? attribute("opportunity", config.opportunity.dealValue, "opportunity.dealValue", NUMERIC)?.logicalName
     : standard.dealValue;
+
+  const opportunity: OpportunityColumns = { ...standard.opportunity };
+  for (const field of OPPORTUNITY_FIELDS) {
+    const named = config.opportunity?.[field];
+    if (!named) continue;
+    const found = attribute("opportunity", named, `opportunity.${field}`, OPPORTUNITY_FIELD_TYPES[field]);
+    if (found) opportunity[field] = found.logicalName;
+  }
+  let currency: CurrencyMapping = standard.currency;
+  if (config.opportunity?.currency) {
+    const found = attribute("opportunity", config.opportunity.currency, "opportunity.currency", new Set(["Lookup", "String"]));
+    if (found?.type === "Lookup" && !found.targets.includes("transactioncurrency")) {
+      problems.push(`opportunity.currency: opportunity.${found.logicalName} points to ${found.targets.join(", ") || "no table"}, not to transactioncurrency`);
+    } else if (found) currency = found.type === "Lookup" ? { kind: "lookup", column: found.logicalName, navigation: found.schemaName } : { kind: "text", column: found.logicalName };
+  }
+  let contact: FieldMapping["contact"] = standard.contact;
+  if (config.opportunity?.customerContact) {
+    const found = attribute("opportunity", config.opportunity.customerContact, "opportunity.customerContact", new Set(["Lookup"]));
+    if (found && !found.targets.includes("contact")) problems.push(`opportunity.customerContact: opportunity.${found.logicalName} points to ${found.targets.join(", ") || "no table"}, not to contact`);
+    else if (found) contact = { column: found.logicalName, navigation: found.schemaName };
+  }
+  const address: AddressColumns = { ...standard.address };
+  for (const [part, named] of Object.entries(config.account?.address ?? {}) as Array<[keyof AddressColumns, string | undefined]>) {
+    if (!named) continue;
+    const found = attribute("account", named, `account.address.${part}`, TEXT);
+    if (found) address[part] = found.logicalName;
+  }
 
   let country: CountryMapping | undefined = standard.country;
   const countryConfig = config.account?.country;
@@ -167,12 +288,68 @@ export function checkFieldMapping(settings: SeedSettings, tables: ReadonlyMap<st
       if (found && !found.validForCreate) problems.push(`${what}: ${table}.${column} cannot be set when a row is created`);
       if (found?.type === "Integer" || found?.type === "Picklist") {
         if (typeof value === "number" && !Number.isInteger(value)) problems.push(`${what}: ${table}.${column} takes whole numbers, not ${value}`);
+        else if (found.type === "Picklist" && typeof value === "number" && found.options && !found.options.some((o) => o.value === value)) {
+          problems.push(`${what}: ${value} is not a choice of ${table}.${column} (its values: ${describeOptions(found.options)})`);
+        }
       }
     }
   }
 
+  // The status reasons the relay closes with: each must be a statuscode value of the table in the right state.
+  const statuses: ClosingStatuses = {
+    opportunity: { ...STANDARD_CLOSING_STATUSES.opportunity },
+    lead: { ...STANDARD_CLOSING_STATUSES.lead },
+  };
+  const statusChecks: Array<{ table: "opportunity" | "lead"; key: string; value: number; state: number; stateName: string }> = [];
+  for (const [name, value] of Object.entries(config.opportunity?.statuses ?? {})) {
+    if (value === undefined) continue;
+    statusChecks.push({ table: "opportunity", key: name, value, state: name === "won" ? OpportunityStateCode.Won : OpportunityStateCode.Lost, stateName: name === "won" ? "Won" : "Lost" });
+  }
+  for (const [name, value] of Object.entries(config.lead?.statuses ?? {})) {
+    if (value !== undefined) statusChecks.push({ table: "lead", key: name, value, state: LeadStateCode.Disqualified, stateName: "Disqualified" });
+  }
+  for (const check of statusChecks) {
+    const what = `${check.table}.statuses.${check.key}`;
+    const found = attribute(check.table, "statuscode", what, new Set(["Status"]));
+    if (!found) continue;
+    const option = found.options?.find((o) => o.value === check.value);
+    if (!option) problems.push(`${what}: ${check.value} is not a status reason of ${check.table} (its ${check.stateName} ones: ${describeOptions((found.options ?? []).filter((o) => o.state === check.state))})`);
+    else if (option.state !== undefined && option.state !== check.state) {
+      problems.push(`${what}: ${check.value}${option.label ? ` (${option.label})` : ""} is not a ${check.stateName} status reason of ${check.table} (its ${check.stateName} ones: ${describeOptions((found.options ?? []).filter((o) => o.state === check.state))})`);
+    } else if (check.table === "opportunity") (statuses.opportunity as Record<string, number>)[check.key] = check.value;
+    else (statuses.lead as Record<string, number>)[check.key] = check.value;
+  }
+
+  // The owner of created rows: the named user or team must exist (and a user be enabled).
+  let owner: OwnerMapping | undefined;
+  const principal = (spec: PrincipalConfig, what: string): Principal | undefined => {
+    const found = principals.get(principalKey(spec));
+    const named = "team" in spec ? `team ${JSON.stringify(spec.team)}` : `user ${JSON.stringify(spec.user)}`;
+    if (!found) {
+      problems.push(`${what}: there is no ${named} in this environment${"team" in spec ? " (give its teamid or its exact name)" : " (give its systemuserid, sign-in name or primary e-mail)"}`);
+      return undefined;
+    }
+    if (found.disabled) {
+      problems.push(`${what}: the ${named} (${found.name}) is disabled and cannot own records`);
+      return undefined;
+    }
+    return { kind: found.kind, id: found.id, name: found.name };
+  };
+  const ownerConfig = config.owner;
+  if (ownerConfig && "matchPartnerCenterTeamMember" in ownerConfig) {
+    const fallback = ownerConfig.fallback ? principal(ownerConfig.fallback, "owner.fallback") : undefined;
+    owner = { kind: "teamMember", ...(fallback ? { fallback } : {}) };
+  } else if (ownerConfig) {
+    const fixed = principal(ownerConfig, "owner");
+    if (fixed) owner = { kind: "fixed", principal: fixed };
+  }
+
   if (problems.length || !dealValue || !country || !accountMatch) return fail(problems);
-  return { ok: true, mapping: { key, dealValue, country, accountMatch, config } };
+  return { ok: true, mapping: { key, dealValue, opportunity, currency, contact, address, country, accountMatch, ...(owner ? { owner } : {}), statuses, config } };
+}
+
+function describeOptions(options: ReadonlyArray<{ value: number; label?: string }>): string {
+  return options.length ? options.map((o) => (o.label ? `${o.value} ${o.label}` : String(o.value))).join(", ") : "none";
 }
 
 /** The default column values of a row the relay creates from a referral. */
@@ -245,11 +422,14 @@ export class FieldMappingReader {
     else {
       const parsed = settings.fieldMapping instanceof Error ? undefined : parseFieldMappingConfig(settings.fieldMapping);
       const tables = parsed?.ok ? await this.#tables(parsed.config) : new Map<string, TableInfo>();
-      result = checkFieldMapping(settings, tables);
+      const principals = parsed?.ok ? await this.#principals(parsed.config) : new Map<string, PrincipalInfo | undefined>();
+      result = checkFieldMapping(settings, tables, principals);
     }
     if (result.ok) {
       const changed = this.#lastGood?.key !== result.mapping.key;
       this.#lastGood = result.mapping;
+      // A value rejected again after a good one is a new rejection: said again on the next record.
+      this.#reported.clear();
       this.#checked = { mapping: result.mapping };
       if (changed && !empty) this.#log?.info({ fieldMapping: result.mapping.config }, "field mapping checked and in force");
       return this.#checked;
@@ -302,6 +482,48 @@ export class FieldMappingReader {
         targets: Array.isArray(row.Targets) ? row.Targets.map(String) : [],
       });
     }
+    // Choices and status reasons: their values, as the typed metadata's OptionSet gives them.
+    for (const [type, cast] of [["Picklist", "PicklistAttributeMetadata"], ["Status", "StatusAttributeMetadata"]] as const) {
+      const names = [...attributes.values()].filter((a) => a.type === type).map((a) => a.logicalName);
+      if (!names.length) continue;
+      const typed = await this.#client.send(retrieveMultipleRequest<Record<string, unknown>>(`EntityDefinitions(LogicalName='${logicalName}')/Attributes/Microsoft.Dynamics.CRM.${cast}`, {
+        select: ["LogicalName"], filter: anyOf("LogicalName", names), expand: [{ property: "OptionSet" }], formattedValues: false,
+      }));
+      for (const row of typed.value) {
+        const info = attributes.get(String(row.LogicalName ?? ""));
+        const set = row.OptionSet as { Options?: Array<Record<string, unknown>> } | null | undefined;
+        if (!info || !Array.isArray(set?.Options)) continue;
+        info.options = set.Options.filter((o) => typeof o.Value === "number").map((o) => {
+          const label = (o.Label as { UserLocalizedLabel?: { Label?: unknown } } | undefined)?.UserLocalizedLabel?.Label;
+          return { value: o.Value as number, ...(typeof o.State === "number" ? { state: o.State } : {}), ...(typeof label === "string" ? { label } : {}) };
+        });
+      }
+    }
     return { logicalName, entitySetName: String(entity.EntitySetName ?? ""), attributes };
+  }
+
+  /** The users and teams the configuration names, found by id, or by name (team) / sign-in name or e-mail (user). */
+  async #principals(config: FieldMappingConfig): Promise<Map<string, PrincipalInfo | undefined>> {
+    const found = new Map<string, PrincipalInfo | undefined>();
+    for (const spec of namedPrincipals(config)) {
+      const key = principalKey(spec);
+      if (found.has(key)) continue;
+      if ("team" in spec) {
+        const t = TeamTable;
+        const filter = isGuid(spec.team) ? `${t.id} eq ${spec.team}` : `${t.name} eq ${literal(spec.team)}`;
+        const page = await this.#client.send(retrieveMultipleRequest<Record<string, unknown>>(t.entitySet, { select: [t.id, t.name], filter, top: 1, formattedValues: false }));
+        const row = page.value[0];
+        found.set(key, row ? { kind: "team", id: String(row[t.id]), name: String(row[t.name] ?? spec.team), disabled: false } : undefined);
+      } else {
+        const u = SystemUserTable;
+        const filter = isGuid(spec.user) ? `${u.id} eq ${spec.user}` : `${u.domainName} eq ${literal(spec.user)} or ${u.email} eq ${literal(spec.user)}`;
+        const page = await this.#client.send(retrieveMultipleRequest<Record<string, unknown>>(u.entitySet, {
+          select: [u.id, u.fullName, u.isDisabled], filter, orderBy: [`${u.isDisabled} asc`], top: 1, formattedValues: false,
+        }));
+        const row = page.value[0];
+        found.set(key, row ? { kind: "user", id: String(row[u.id]), name: String(row[u.fullName] ?? spec.user), disabled: row[u.isDisabled] === true } : undefined);
+      }
+    }
+    return found;
   }
 }

@@ -1,7 +1,9 @@
 // The standard Dataverse names the sync engine reads and writes (tables, columns, navigation
 // properties, actions and option values that every Dynamics 365 Sales environment has). The solution's
 // own names come from Core/generated/schema.ts; these are kept in this one module so a reader sees in
-// one place which platform columns the relay depends on.
+// one place which platform columns the relay depends on. The state and status reason values the
+// lifecycle uses live in Core/lifecycle.ts (the card reads them too).
+import { LEAD_DISQUALIFY_REASONS, LeadStateCode, OPPORTUNITY_LOSS_REASONS, OpportunityStateCode } from "../../../Core/lifecycle.ts";
 
 export const OpportunityTable = {
   entitySet: "opportunities",
@@ -23,10 +25,8 @@ export const OpportunityTable = {
   bind: { parentAccount: "parentaccountid", customerAccount: "customerid_account", parentContact: "parentcontactid", currency: "transactioncurrencyid" },
 } as const;
 
-/** opportunity.statecode */
-export const OpportunityState = { Open: 0, Won: 1, Lost: 2 } as const;
-/** opportunity.statuscode used when closing: Won 3, Lost → Canceled 4 / Out-Sold 5. */
-export const OpportunityStatus = { Won: 3, Canceled: 4, OutSold: 5 } as const;
+/** opportunity.statecode (its status reasons when closing: Core/lifecycle.ts, OpportunityStatus). */
+export const OpportunityState = OpportunityStateCode;
 
 export const OpportunityClose = {
   subject: "subject",
@@ -66,12 +66,9 @@ export const LeadTable = {
 } as const;
 
 /** lead.statecode */
-export const LeadState = { Open: 0, Qualified: 1, Disqualified: 2 } as const;
-/** lead.statuscode of a disqualified lead, and the words Partner Center's statusReason gets for each. */
-export const LeadDisqualifiedStatus = { Lost: 4, CannotContact: 5, NoLongerInterested: 6, Canceled: 7 } as const;
-export const LEAD_DISQUALIFY_REASONS: Readonly<Record<number, string>> = { 4: "Lost", 5: "Cannot contact", 6: "No longer interested", 7: "Canceled" };
-/** opportunity.statuscode of a lost opportunity, in Partner Center's words. */
-export const OPPORTUNITY_LOSS_REASONS: Readonly<Record<number, string>> = { 4: "Canceled", 5: "Out-sold" };
+export const LeadState = LeadStateCode;
+/** The words Partner Center's statusReason gets for a lead's and an opportunity's status reason (Core/lifecycle.ts). */
+export { LEAD_DISQUALIFY_REASONS, OPPORTUNITY_LOSS_REASONS };
 
 export const OpportunityCloseTable = {
   entitySet: "opportunitycloses",
@@ -110,10 +107,23 @@ export const CurrencyTable = {
 
 export const SystemUserTable = {
   entitySet: "systemusers",
+  id: "systemuserid",
+  fullName: "fullname",
+  domainName: "domainname",
+  isDisabled: "isdisabled",
   firstName: "firstname",
   lastName: "lastname",
   email: "internalemailaddress",
 } as const;
+
+export const TeamTable = {
+  entitySet: "teams",
+  id: "teamid",
+  name: "name",
+} as const;
+
+/** Every owned row's owner (a user or a team), set on create with ownerid@odata.bind. */
+export const OWNER_BIND = "ownerid";
 
 /** A column name from an environment variable is spliced into $select: only plain logical names pass. */
 export function isColumnName(value: string): boolean {

@@ -17,9 +17,11 @@ import {
   type DataverseClient, type Expand, type Row,
 } from "../clients/dataverse.ts";
 import { environmentVariablesRequest, type EnvironmentSettings, type EnvironmentVariableReader } from "../settings/environment-variables.ts";
-import { FieldMappingReader, createDefaults, type FieldMapping, type FieldMappingLog } from "../settings/field-mapping.ts";
 import {
-  AccountTable, ContactTable, CurrencyTable, LeadTable, OpportunityCloseTable, OpportunityTable, SystemUserTable, bind, isColumnName,
+  FieldMappingReader, STANDARD_ADDRESS_COLUMNS, createDefaults, type FieldMapping, type FieldMappingLog, type Principal,
+} from "../settings/field-mapping.ts";
+import {
+  AccountTable, ContactTable, CurrencyTable, LeadTable, OWNER_BIND, OpportunityCloseTable, OpportunityTable, SystemUserTable, TeamTable, bind, isColumnName,
 } from "./dataverse-columns.ts";
 import type { RecordType } from "./links.ts";
 
@@ -142,9 +144,12 @@ export function mappedColumns(settings: Pick<EnvironmentSettings, "dealValueFiel
 const STATUS_COLUMNS = [OC.syncWithPartnerCenter, OC.referralIdentifier, OC.referralLink, OC.syncStatus, OC.lastSyncError, OC.audit, OC.referralStatus, OC.referralSubstatus] as const;
 
 /** The account's $expand: its address, and the country column (or the country row through the lookup). */
-export function accountExpand(property: string, mapping: Pick<FieldMapping, "country">): Expand {
+export function accountExpand(property: string, mapping: Pick<FieldMapping, "country"> & Partial<Pick<FieldMapping, "address">>): Expand {
   const country = mapping.country;
-  const select = [...new Set([AccountTable.id, AccountTable.name, AccountTable.addressLine1, AccountTable.city, AccountTable.postalCode, AccountTable.country, country.column])];
+  const address = mapping.address ?? STANDARD_ADDRESS_COLUMNS;
+  const select = [...new Set([
+    AccountTable.id, AccountTable.name, address.line1, address.city, ...(address.state ? [address.state] : []), address.postalCode, AccountTable.country, country.column,
+  ])];
   return {
     property, select,
     ...(country.kind === "lookup" ? { expand: [{ property: country.navigation, select: [country.isoColumn] }] } : {}),
@@ -164,14 +169,16 @@ function opportunityQuery(mapping: FieldMapping): { select: string[]; expand: Ex
   return {
     select: [...new Set([
       OpportunityTable.name, OpportunityTable.description, OpportunityTable.estimatedCloseDate, mapping.dealValue, OpportunityTable.statecode, OpportunityTable.statuscode,
+      mapping.opportunity.name, mapping.opportunity.notes, mapping.opportunity.closeDate, ...(mapping.currency.kind === "text" ? [mapping.currency.column] : []),
       OpportunityTable.actualValue, OpportunityTable.modifiedBy,
       ...STATUS_COLUMNS, OC.helpRequested, OC.referralVisibility, OC.microsoftCrmIdentifier, OC.microsoftStatus, OC.microsoftSubstatus,
     ])],
     expand: [
       accountExpand(OpportunityTable.parentAccount, mapping),
       accountExpand(OpportunityTable.customerAccount, mapping),
-      { property: OpportunityTable.parentContact, select: [ContactTable.id, ContactTable.firstName, ContactTable.lastName, ContactTable.email, ContactTable.phone] },
+      { property: mapping.contact.navigation, select: [ContactTable.id, ContactTable.firstName, ContactTable.lastName, ContactTable.email, ContactTable.phone] },
       { property: OpportunityTable.currency, select: [CurrencyTable.id, CurrencyTable.isoCode] },
+      ...(mapping.currency.kind === "lookup" && mapping.currency.navigation !== OpportunityTable.currency ? [{ property: mapping.currency.navigation, select: [CurrencyTable.id, CurrencyTable.isoCode] }] : []),
       { property: OpportunityTable.owningUser, select: [SystemUserTable.firstName, SystemUserTable.lastName, SystemUserTable.email] },
       {
         property: Opportunity.collections.microsoftPartnerCenterSolutions,
@@ -208,8 +215,10 @@ function recordStatus(row: Row, nameColumn: string): RecordStatus {
 /** The opportunity row (as read with opportunityQuery) as synced fields, readiness facts and create details. */
 export function opportunityFromRow(row: Row, settings: EnvironmentSettings, mapping: FieldMapping): Omit<OpportunityRecord, "etag"> {
   const account = obj(row[OpportunityTable.parentAccount]) ?? obj(row[OpportunityTable.customerAccount]);
-  const contact = obj(row[OpportunityTable.parentContact]);
-  const currency = obj(row[OpportunityTable.currency]);
+  const contact = obj(row[mapping.contact.navigation]);
+  // The deal's currency as the field mapping names it: the lookup's ISO code, or the text column's.
+  const currencyRow = mapping.currency.kind === "lookup" ? obj(row[mapping.currency.navigation]) : null;
+  const currencyCode = mapping.currency.kind === "lookup" ? (currencyRow ? strOrNull(currencyRow[CurrencyTable.isoCode]) : null) : strOrNull(row[mapping.currency.column])?.trim().toUpperCase() ?? null;
   const owner = obj(row[OpportunityTable.owningUser]);
   const solutionRows = Array.isArray(row[Opportunity.collections.microsoftPartnerCenterSolutions]) ? (row[Opportunity.collections.microsoftPartnerCenterSolutions] as Row[]) : [];
   const detailNav = MicrosoftSolution.lookups.solutionDetail.navigationProperty;
@@ -233,19 +242,23 @@ export function opportunityFromRow(row: Row, settings: EnvironmentSettings, mapp
   const contactFields = contact
     ? { firstName: str(contact[ContactTable.firstName]), lastName: str(contact[ContactTable.lastName]), email: str(contact[ContactTable.email]), phoneNumber: str(contact[ContactTable.phone]) }
     : null;
+  const columns = mapping.opportunity;
+  const address = mapping.address;
+  const closeDate = strOrNull(row[columns.closeDate]);
   const fields = normalize({
-    name: stripMark(status.name),
+    // The ✔ / ✖ of "Display check mark in the opportunity name" is only ever on the standard name.
+    name: columns.name === OpportunityTable.name ? stripMark(status.name) : str(row[columns.name]),
     dealValue,
-    currency: currency ? strOrNull(currency[CurrencyTable.isoCode]) : null,
-    closeDate: strOrNull(row[OpportunityTable.estimatedCloseDate]),
-    notes: str(row[OpportunityTable.description]),
+    currency: currencyCode,
+    closeDate,
+    notes: str(row[columns.notes]),
     helpRequested,
     visibleToMicrosoft: row[OC.referralVisibility] === true,
     customerName: account ? str(account[AccountTable.name]) : "",
     customerAddress: {
-      addressLine1: account ? str(account[AccountTable.addressLine1]) : "", addressLine2: "",
-      city: account ? str(account[AccountTable.city]) : "", state: "",
-      postalCode: account ? str(account[AccountTable.postalCode]) : "", country: country ?? "",
+      addressLine1: account ? str(account[address.line1]) : "", addressLine2: "",
+      city: account ? str(account[address.city]) : "", state: account && address.state ? str(account[address.state]) : "",
+      postalCode: account ? str(account[address.postalCode]) : "", country: country ?? "",
     },
     customerContact: contactFields,
     solutions: solutionDetails.map((d) => d.id),
@@ -257,8 +270,8 @@ export function opportunityFromRow(row: Row, settings: EnvironmentSettings, mapp
     helpRequested: helpRequested !== null,
     contact: contact ? { email: strOrNull(contact[ContactTable.email]), firstName: strOrNull(contact[ContactTable.firstName]), lastName: strOrNull(contact[ContactTable.lastName]) } : null,
     dealValue,
-    currencyCode: currency ? strOrNull(currency[CurrencyTable.isoCode]) : null,
-    closeDate: strOrNull(row[OpportunityTable.estimatedCloseDate]),
+    currencyCode,
+    closeDate,
   };
   const team: Member[] = owner && strOrNull(owner[SystemUserTable.email])
     ? [{ firstName: str(owner[SystemUserTable.firstName]), lastName: str(owner[SystemUserTable.lastName]), email: str(owner[SystemUserTable.email]) }]
@@ -394,7 +407,7 @@ export class DataverseSide {
    * name other columns than the query used, it reads once more with the right ones.
    */
   async #readWith<T>(build: (mapping: FieldMapping) => ReturnType<typeof retrieveRequest<Row>>, from: (row: Row, settings: EnvironmentSettings, mapping: FieldMapping) => T): Promise<(T & { etag: string }) | undefined> {
-    const shape = (m: FieldMapping): string => JSON.stringify([m.dealValue, m.country]);
+    const shape = (m: FieldMapping): string => JSON.stringify([m.dealValue, m.country, m.opportunity, m.currency, m.contact, m.address]);
     for (let attempt = 0; attempt < 2; attempt++) {
       const used = this.mappings.known(this.knownSettings);
       const [record, variables] = await this.client.batch([build(used), environmentVariablesRequest()] as const);
@@ -547,11 +560,12 @@ export class DataverseSide {
    * so (customerProfile.ids), else by company name and postal code (name alone when the referral has
    * none); or a new one, with the mapping's country and defaults.
    */
-  async matchOrCreateAccount(referral: Referral, mapping: FieldMapping): Promise<{ id: string; created: boolean; matchedBy?: string }> {
+  async matchOrCreateAccount(referral: Referral, mapping: FieldMapping, owner: Record<string, string> = {}): Promise<{ id: string; created: boolean; matchedBy?: string }> {
     const profile = referral.customerProfile;
     const name = (profile?.name ?? "").trim() || "Unknown customer";
     const address = profile?.address ?? {};
     const postalCode = (address.postalCode ?? "").trim();
+    const columns = mapping.address;
     const match = mapping.accountMatch;
     const customerNumber = match.by === "customerNumber"
       ? (profile?.ids ?? []).find((i) => i.profileType.toLowerCase() === match.idType.toLowerCase() && i.id?.trim())?.id.trim()
@@ -566,7 +580,7 @@ export class DataverseSide {
       if (found) return { id: found, created: false, matchedBy: `${match.idType === "Duns" ? "D-U-N-S" : "customer number"} ${customerNumber}` };
     }
     const found = await first(postalCode
-      ? `${AccountTable.name} eq ${literal(name)} and ${AccountTable.postalCode} eq ${literal(postalCode)}`
+      ? `${AccountTable.name} eq ${literal(name)} and ${columns.postalCode} eq ${literal(postalCode)}`
       : `${AccountTable.name} eq ${literal(name)}`);
     if (found) return { id: found, created: false };
     const iso = address.country ? toCountryCode(address.country) ?? address.country : undefined;
@@ -580,14 +594,43 @@ export class DataverseSide {
     const body: Record<string, unknown> = {
       ...createDefaults(mapping, "account", referral),
       [AccountTable.name]: name,
-      ...(address.addressLine1 ? { [AccountTable.addressLine1]: address.addressLine1 } : {}),
-      ...(address.city ? { [AccountTable.city]: address.city } : {}),
-      ...(postalCode ? { [AccountTable.postalCode]: postalCode } : {}),
+      ...(address.addressLine1 ? { [columns.line1]: address.addressLine1 } : {}),
+      ...(address.city ? { [columns.city]: address.city } : {}),
+      ...(address.state && columns.state ? { [columns.state]: address.state } : {}),
+      ...(postalCode ? { [columns.postalCode]: postalCode } : {}),
       ...countryValue,
       ...(customerNumber && match.by === "customerNumber" ? { [match.column]: customerNumber } : {}),
+      ...owner,
     };
     const { id } = await this.client.create(AccountTable.entitySet, body);
     return { id, created: true };
+  }
+
+  /**
+   * The owner of the rows created from this referral, as the field mapping says (undefined: the relay's
+   * application user, Dataverse's default): the fixed user or team, or the enabled user whose primary
+   * e-mail is one of the referral's Partner Center team members (in their order), else the fallback.
+   */
+  async ownerFor(mapping: FieldMapping, referral: Referral): Promise<{ bind: Record<string, string>; why: string } | undefined> {
+    const owner = mapping.owner;
+    if (!owner) return undefined;
+    const of = (p: Principal, why: string): { bind: Record<string, string>; why: string } => ({
+      bind: bind(OWNER_BIND, p.kind === "team" ? TeamTable.entitySet : SystemUserTable.entitySet, p.id), why,
+    });
+    if (owner.kind === "fixed") return of(owner.principal, `${owner.principal.kind} ${owner.principal.name} (field mapping)`);
+    const emails = [...new Set((referral.team ?? []).map((m) => (m.email ?? "").trim().toLowerCase()).filter((e) => e.includes("@")))];
+    if (emails.length) {
+      const u = SystemUserTable;
+      const page = await this.client.send(retrieveMultipleRequest<Row>(u.entitySet, {
+        select: [u.id, u.fullName, u.email], filter: `${u.isDisabled} eq false and (${anyOf(u.email, emails)})`, formattedValues: false,
+      }));
+      for (const email of emails) {
+        const row = page.value.find((r) => str(r[u.email]).toLowerCase() === email);
+        if (row) return of({ kind: "user", id: String(row[u.id]), name: str(row[u.fullName]) || email }, `${str(row[u.fullName]) || email}, the Partner Center team member ${email}`);
+      }
+    }
+    if (owner.fallback) return of(owner.fallback, `${owner.fallback.kind} ${owner.fallback.name} (no Partner Center team member of the referral is a Dynamics 365 user)`);
+    return undefined;
   }
 
   /** The row of the organisation's country table whose ISO column holds this code (cached 10 minutes). */

@@ -6,6 +6,7 @@
 // created and a lead (waiting for an answer) or an opportunity (accepted) is created with Sync = Yes.
 import { isAwaitingAnswer, isMicrosoftQualifiedLead, senderOf, type Referral } from "../../../Core/referral.ts";
 import { toDate } from "../../../Core/mapping.ts";
+import { routeFor, type FieldMappingConfig } from "../../../Core/field-mapping-config.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { SyncJob } from "../queue.ts";
 import { DataverseError, DataverseErrorCodes } from "../clients/dataverse.ts";
@@ -63,15 +64,23 @@ async function microsoftOf(ctx: SyncContext, referral: Referral): Promise<Referr
   return referral.type === "Shared" ? findMicrosoftReferral(ctx.pc, referral.engagementId) : undefined;
 }
 
-/** What Dynamics should hold for a referral nobody has seen: a lead, an opportunity, or nothing (and why). */
-export function recordTypeFor(referral: Referral, coSellOnly: boolean): { type: RecordType } | { skip: string } {
+/**
+ * What Dynamics should hold for a referral nobody has seen: a lead, an opportunity, or nothing (and why).
+ * The admin's field mapping (`inbound`) may route an accepted referral to a lead, or leave a kind of
+ * referral out; one still waiting for an answer is always a lead, where the seller answers it.
+ */
+export function recordTypeFor(referral: Referral, coSellOnly: boolean, config: FieldMappingConfig = {}): { type: RecordType } | { skip: string } {
   if (isMicrosoftsReferral(referral)) return { skip: "it is Microsoft's side of an engagement" };
   if (referral.status === "Closed") return { skip: `it was already ${referral.status}/${referral.substatus} before it reached Dynamics 365` };
+  const route = routeFor(config, referral);
+  if (route === "none") {
+    return { skip: `the field mapping's inbound routing leaves ${referral.type} referrals${referral.qualification ? ` qualified ${referral.qualification}` : ""} out of Dynamics 365` };
+  }
   if (isAwaitingAnswer(referral)) {
     if (isMicrosoftQualifiedLead(referral) && coSellOnly) return { skip: "it is a Microsoft qualified lead and \"Sync co-sell opportunities only\" is Yes" };
     return { type: "lead" };
   }
-  return { type: "opportunity" };
+  return { type: route === "lead" ? "lead" : "opportunity" };
 }
 
 /** The company as the account match compares it (Dataverse compares names case-insensitively). */
@@ -83,7 +92,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
   const { deps } = ctx;
   const referral = got.referral;
   const { settings, mapping } = await ctx.dv.settingsAndMapping();
-  const decision = recordTypeFor(referral, settings.syncCoSellOpportunitiesOnly);
+  const decision = recordTypeFor(referral, settings.syncCoSellOpportunitiesOnly, mapping.config);
   if ("skip" in decision) {
     await recordLocalSyncEvent(deps.db, {
       tenantId: deps.tenantId, runId: job.runId, direction: "inbound", outcome: "skipped", recordType: null, recordId: null, referralId: referral.id,
@@ -96,9 +105,11 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
   // outage): matching and creating are one at a time per company and per e-mail address, so the second
   // finds the account and contact the first created instead of making its own. (Within this process;
   // relays sharing one store can still race.)
-  const account = await ctx.locks.run(`account:${customerKey(referral.customerProfile?.name)}`, () => ctx.dv.matchOrCreateAccount(referral, mapping));
+  // The owner the admin's field mapping names for what the relay creates (else the relay's application user).
+  const owner = await ctx.dv.ownerFor(mapping, referral);
+  const account = await ctx.locks.run(`account:${customerKey(referral.customerProfile?.name)}`, () => ctx.dv.matchOrCreateAccount(referral, mapping, owner?.bind));
   const member = referral.customerProfile?.team?.[0];
-  const contact = await ctx.locks.run(`contact:${(member?.email ?? "").trim().toLowerCase() || account.id}`, () => ctx.dv.matchOrCreateContact(member, account.id, createDefaults(mapping, "contact", referral)));
+  const contact = await ctx.locks.run(`contact:${(member?.email ?? "").trim().toLowerCase() || account.id}`, () => ctx.dv.matchOrCreateContact(member, account.id, { ...createDefaults(mapping, "contact", referral), ...owner?.bind }));
   const currencyId = referral.details?.currency ? await ctx.dv.currencyId(referral.details.currency) : undefined;
   const c = type === "opportunity" ? Opportunity.columns : Lead.columns;
   const at = ctx.now();
@@ -112,6 +123,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
     [c.helpRequested]: helpChoice(referral.inviteContext?.assistanceRequestCode),
     [c.lastSyncedOn]: at.toISOString(),
     ...(currencyId ? bind(OpportunityTable.currency, CurrencyTable.entitySet, currencyId) : {}),
+    ...owner?.bind,
   };
   const details = referral.details ?? {};
   const body: Record<string, unknown> = type === "opportunity"
@@ -120,13 +132,18 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
       ...createDefaults(mapping, "opportunity", referral),
       ...common,
       [OpportunityTable.name]: referral.name || referral.customerProfile?.name || `Referral ${referral.id}`,
-      [OpportunityTable.description]: details.notes ?? null,
+      // The field mapping's columns (the standard ones by default); the Topic is always filled.
+      [mapping.opportunity.name]: referral.name || referral.customerProfile?.name || `Referral ${referral.id}`,
+      [mapping.opportunity.notes]: details.notes ?? null,
       [mapping.dealValue]: details.dealValue ?? null,
-      [OpportunityTable.estimatedCloseDate]: toDate(details.closingDateTime ?? null),
+      [mapping.opportunity.closeDate]: toDate(details.closingDateTime ?? null),
+      // The deal's own currency column too, when the field mapping names one (the money columns keep transactioncurrencyid).
+      ...(mapping.currency.kind === "text" && details.currency ? { [mapping.currency.column]: details.currency.trim().toUpperCase() } : {}),
+      ...(mapping.currency.kind === "lookup" && mapping.currency.navigation !== OpportunityTable.bind.currency && currencyId ? bind(mapping.currency.navigation, CurrencyTable.entitySet, currencyId) : {}),
       [Opportunity.columns.referralVisibility]: referral.consent?.consentToShareReferralWithMicrosoftSellers === true,
       ...bind(OpportunityTable.bind.parentAccount, AccountTable.entitySet, account.id),
       ...bind(OpportunityTable.bind.customerAccount, AccountTable.entitySet, account.id),
-      ...(contact ? bind(OpportunityTable.bind.parentContact, ContactTable.entitySet, contact.id) : {}),
+      ...(contact ? bind(mapping.contact.navigation, ContactTable.entitySet, contact.id) : {}),
     }
     : {
       ...createDefaults(mapping, "lead", referral),
@@ -166,7 +183,7 @@ async function createFromReferral(ctx: SyncContext, got: ReferralWithETag, job: 
   const what = `${account.created ? "created the account" : "matched the account"} ${JSON.stringify(referral.customerProfile?.name ?? "")}${account.matchedBy ? ` by ${account.matchedBy}` : ""}` +
     (contact ? ` and ${contact.created ? "created" : "matched"} the contact ${member?.email ?? `${member?.firstName ?? ""} ${member?.lastName ?? ""}`.trim()}` : "");
   const preface = createdNow
-    ? [`Created ${type === "opportunity" ? "an opportunity" : "a lead"} from referral ${referral.id} (${referral.status}/${referral.substatus}); ${what}.`]
+    ? [`Created ${type === "opportunity" ? "an opportunity" : "a lead"} from referral ${referral.id} (${referral.status}/${referral.substatus}); ${what}.${owner ? ` Owner: ${owner.why}.` : ""}`]
     : [`Linked the ${type} another run created for referral ${referral.id}.`];
   return syncPair(ctx, { type, recordId, referralId: referral.id, direction: "inbound", job, preface, microsoft: await microsoftOf(ctx, referral) });
 }

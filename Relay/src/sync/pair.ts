@@ -6,13 +6,13 @@
 // A 412 on either side means someone wrote in between: re-read both, merge again, never overwrite.
 import { FIELDS, fieldsFromReferral, mergeFields, normalize, toReferralPatch, unpatchable, toDate, type Conflict, type PatchOperation, type SyncedFields } from "../../../Core/mapping.ts";
 import { canMove, isTerminal, type Referral, type Status, type Substatus } from "../../../Core/referral.ts";
-import { decideLifecycle, statusReasonText, type LifecycleDecision, type RecordState } from "../../../Core/lifecycle.ts";
+import { decideLifecycle, leadDisqualifyStatus, statusReasonText, type LifecycleDecision, type RecordState } from "../../../Core/lifecycle.ts";
 import { Lead, Opportunity, PartnerCenterSyncStatus } from "../../../Core/generated/schema.ts";
 import type { SyncJob } from "../queue.ts";
 import type { ReferralWithETag } from "../clients/partner-center.ts";
 import {
-  Actions, CurrencyTable, LEAD_DISQUALIFY_REASONS, LeadDisqualifiedStatus, LeadState, LeadTable, OPPORTUNITY_LOSS_REASONS, OpportunityClose, OpportunityState,
-  OpportunityStatus, OpportunityTable, bind,
+  Actions, CurrencyTable, LEAD_DISQUALIFY_REASONS, LeadState, LeadTable, OPPORTUNITY_LOSS_REASONS, OpportunityClose, OpportunityState,
+  OpportunityTable, bind,
 } from "./dataverse-columns.ts";
 import {
   CHECK_MARK, auditLine, prependAudit, recordFields, statusChoice, statusName, stripMark, substatusChoice, substatusName, withMark,
@@ -71,21 +71,27 @@ async function dynamicsChanges(ctx: SyncContext, record: SyncRecord, toDynamics:
   const opportunity = record.type === "opportunity";
   for (const [field, value] of Object.entries(toDynamics) as Array<[keyof SyncedFields, unknown]>) {
     switch (field) {
-      case "name": changes[opportunity ? OpportunityTable.name : LeadTable.subject] = value; break;
+      // An opportunity's columns as the admin's field mapping names them (the standard ones by default).
+      case "name": changes[opportunity ? record.mapping.opportunity.name : LeadTable.subject] = value; break;
       case "dealValue": changes[opportunity ? record.mapping.dealValue : LeadTable.estimatedAmount] = value; break;
-      case "closeDate": changes[opportunity ? OpportunityTable.estimatedCloseDate : LeadTable.estimatedCloseDate] = toDate(value as string | null); break;
-      case "notes": changes[opportunity ? OpportunityTable.description : LeadTable.description] = value; break;
+      case "closeDate": changes[opportunity ? record.mapping.opportunity.closeDate : LeadTable.estimatedCloseDate] = toDate(value as string | null); break;
+      case "notes": changes[opportunity ? record.mapping.opportunity.notes : LeadTable.description] = value; break;
       case "visibleToMicrosoft":
         if (!opportunity) continue;
         changes[Opportunity.columns.referralVisibility] = value === true;
         break;
       case "currency": {
+        const mapped = opportunity ? record.mapping.currency : undefined;
+        if (mapped?.kind === "text") {
+          changes[mapped.column] = value;
+          break;
+        }
         const id = typeof value === "string" && value ? await ctx.dv.currencyId(value) : undefined;
         if (!id) {
           notes.push(`Partner Center's currency ${show(value)} is not a currency in this Dynamics 365 environment; the deal's currency was left as it is.`);
           continue;
         }
-        Object.assign(changes, bind(OpportunityTable.currency, CurrencyTable.entitySet, id));
+        Object.assign(changes, bind(mapped?.navigation ?? OpportunityTable.currency, CurrencyTable.entitySet, id));
         break;
       }
       default:
@@ -152,7 +158,9 @@ async function closeOpportunity(ctx: SyncContext, record: SyncRecord, referral: 
     [OpportunityClose.actualEnd]: ctx.now().toISOString().slice(0, 10),
     [OpportunityClose.opportunityBind]: `/${OpportunityTable.entitySet}(${record.id})`,
   };
-  await ctx.dv.client.executeAction(won ? Actions.win : Actions.lose, { Status: won ? OpportunityStatus.Won : OpportunityStatus.Canceled, OpportunityClose: close });
+  // The status reason the admin's field mapping names (checked to be a Won / Lost one), else Won 3 / Canceled 4.
+  const statuses = record.mapping.statuses.opportunity;
+  await ctx.dv.client.executeAction(won ? Actions.win : Actions.lose, { Status: won ? statuses.won : statuses.lost, OpportunityClose: close });
   return won ? "Closed the opportunity as won." : "Closed the opportunity as lost.";
 }
 
@@ -164,12 +172,6 @@ export function recordStateOf(record: SyncRecord): RecordState {
   return { type: "lead", state: record.statecode === LeadState.Qualified ? "qualified" : record.statecode === LeadState.Disqualified ? "disqualified" : "open" };
 }
 
-/** The disqualify status a lead gets when its referral closed in Partner Center. */
-function disqualifyStatusFor(referral: Referral): number {
-  if (referral.substatus === "Declined") return LeadDisqualifiedStatus.NoLongerInterested;
-  if (referral.substatus === "Lost") return LeadDisqualifiedStatus.Lost;
-  return LeadDisqualifiedStatus.Canceled; // Expired, and anything else Partner Center closed
-}
 
 /**
  * The JSON Patch operations for the seller's decision (accept, decline, win, lose): the status pair, the
@@ -317,7 +319,8 @@ export async function syncPair(ctx: SyncContext, options: PairOptions): Promise<
     const willDisqualify = lifecycle.kind === "toDynamics" && lifecycle.action === "disqualify" && record.type === "lead" && record.statecode === LeadState.Open;
     if (willDisqualify) {
       changes[LeadTable.statecode] = LeadState.Disqualified;
-      changes[LeadTable.statuscode] = disqualifyStatusFor(after);
+      // The admin's field mapping may name other Disqualified status reasons (checked against the lead's metadata).
+      changes[LeadTable.statuscode] = leadDisqualifyStatus(after.substatus, record.mapping.statuses.lead);
     }
     const dynamicsAfter = record.type === "lead"
       ? normalize({ ...(merged as unknown as SyncedFields), ...record.partial, ...written })

@@ -7,9 +7,11 @@ import { fieldsFromReferral } from "../../../Core/mapping.ts";
 import type { Referral } from "../../../Core/referral.ts";
 import type { EventSource } from "../store/received-events.ts";
 import { describe, fingerprint, type Logger, type SyncContext } from "./context.ts";
-import { getLinkByEngagement, getLinkByRecord, getLinkByReferral, listOpenLinks } from "./links.ts";
+import type { Queryable } from "../store/database.ts";
+import { getLinkByEngagement, getLinkByRecord, getLinkByReferral, listOpenLinks, type Link, type RecordType } from "./links.ts";
 import { isMicrosoftsReferral } from "./partner-center-side.ts";
 import { recordTypeFor } from "./inbound.ts";
+import type { FieldMappingConfig } from "../../../Core/field-mapping-config.ts";
 
 export const DEFAULT_RECONCILE_INTERVAL_MS = 15 * 60_000;
 
@@ -38,6 +40,26 @@ function microsoftDiffers(referral: Referral, link: { microsoftReferralId: strin
     || (link.microsoftMsxId ?? null) !== (referral.trackingInfo?.microsoftMsxId ?? null);
 }
 
+/**
+ * Where a listed referral stands for the relay: linked to a record of its own; part of an engagement the
+ * relay already follows (Microsoft's side, synced with the partner's referral); not for Dynamics 365
+ * (why); or one to bring in as a lead or an opportunity. The reconciler's rule, shared with relay backfill.
+ */
+export type ReferralStanding =
+  | { kind: "linked"; link: Link }
+  | { kind: "engagement"; partner: Link | undefined }
+  | { kind: "skip"; why: string }
+  | { kind: "bring-in"; type: RecordType };
+
+export async function classifyReferral(db: Queryable, tenantId: string, referral: Referral, coSellOnly: boolean, config: FieldMappingConfig = {}): Promise<ReferralStanding> {
+  const own = await getLinkByReferral(db, tenantId, referral.id);
+  if (own) return { kind: "linked", link: own };
+  const partner = await getLinkByEngagement(db, tenantId, referral.engagementId, referral.id);
+  if (isMicrosoftsReferral(referral) || partner) return { kind: "engagement", partner };
+  const decision = recordTypeFor(referral, coSellOnly, config);
+  return "skip" in decision ? { kind: "skip", why: decision.skip } : { kind: "bring-in", type: decision.type };
+}
+
 export async function reconcile(ctx: SyncContext, request: Request, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const { deps } = ctx;
   const queued = new Set<string>();
@@ -56,19 +78,17 @@ export async function reconcile(ctx: SyncContext, request: Request, options: Rec
       checked++;
       progress("partner-center");
       seen.add(referral.id);
-      const own = await getLinkByReferral(deps.db, deps.tenantId, referral.id);
-      if (own) {
+      const found = await classifyReferral(deps.db, deps.tenantId, referral, settings.syncCoSellOpportunitiesOnly, ctx.dv.mappings.known(settings).config);
+      if (found.kind === "linked") {
+        const own = found.link;
         if (own.referralFingerprint !== fingerprint(fieldsFromReferral(referral)) || own.referralStatus !== referral.status || own.referralSubstatus !== referral.substatus) {
           await enqueue(`referral:${referral.id}`);
         }
-        continue;
+      } else if (found.kind === "engagement") {
+        if (found.partner && microsoftDiffers(referral, found.partner)) await enqueue(`referral:${referral.id}`);
+      } else if (found.kind === "bring-in") {
+        await enqueue(`referral:${referral.id}`);
       }
-      const partner = await getLinkByEngagement(deps.db, deps.tenantId, referral.engagementId, referral.id);
-      if (isMicrosoftsReferral(referral) || partner) {
-        if (partner && microsoftDiffers(referral, partner)) await enqueue(`referral:${referral.id}`);
-        continue;
-      }
-      if (!("skip" in recordTypeFor(referral, settings.syncCoSellOpportunitiesOnly))) await enqueue(`referral:${referral.id}`);
     }
     // Open when last synced, not open now: closed (or gone) since. Microsoft's side the same way.
     for (const link of await listOpenLinks(deps.db, deps.tenantId)) {

@@ -480,7 +480,9 @@ export class WebApi {
         const predicate = this.engine.compiler.parseFilter(ATTRIBUTE_METADATA, filter);
         items = items.filter((i) => predicate(i as Row));
       }
-      return this.json(200, { "@odata.context": `${this.apiRoot}/$metadata#EntityDefinitions('${table.metadataId}')/Attributes`, value: items.map((i) => selectProperties(i, select)) });
+      // An expanded OptionSet comes back beside the $select-ed properties, as on a single attribute.
+      const kept = select ? [...select, ...(withOptionSet ? ["OptionSet"] : [])] : undefined;
+      return this.json(200, { "@odata.context": `${this.apiRoot}/$metadata#EntityDefinitions('${table.metadataId}')/Attributes`, value: items.map((i) => selectProperties(i, kept)) });
     }
     const attributeName = /^LogicalName\s*=\s*'([^']*)'$/.exec(rest.key.trim())?.[1];
     const column = attributeName ? table.columns.get(attributeName) : [...table.columns.values()].find((c) => stableId(`attribute:${table.logicalName}.${c.logicalName}`) === rest.key!.trim().toLowerCase());
