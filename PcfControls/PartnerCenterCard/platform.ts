@@ -1,5 +1,6 @@
 // The card's side effects on the real platform: context.webAPI, context.navigation, context.formatting,
 // and the relay through fetch with the seller's token (services/signIn.ts, unless a host injects one).
+import { columnFactsOf, type ColumnFacts, type DescribeColumns } from "../../Core/checklist-mapping.ts";
 import { MicrosoftSolution, Opportunity, Solution } from "../../Core/generated/schema.ts";
 import type { IInputs } from "./generated/ManifestTypes";
 import { RelayPolling } from "./constants.ts";
@@ -26,6 +27,45 @@ type ContextSource = () => ComponentFramework.Context<IInputs>;
 
 /** The standard user table and the column holding the user's UPN (the same on every environment). */
 const SystemUser = { logicalName: "systemuser", upn: "domainname" } as const;
+
+/** The standard table of environment variables' current values: who may write it can fix a setting. */
+const ENVIRONMENT_VARIABLE_VALUE = "environmentvariablevalue";
+/** ComponentFramework.PropertyHelper.Types.PrivilegeType and PrivilegeDepth (const enums in the typings). */
+const Privilege = { create: 1, write: 3 } as const;
+const PRIVILEGE_DEPTH_BASIC = 0;
+
+/**
+ * Whether the user can set an environment variable's current value, the way PCF asks: the table's
+ * metadata first (hasEntityPrivilege answers false without it), then Create or Write at any depth.
+ */
+export async function canEditSettings(utils: ComponentFramework.Utility): Promise<boolean> {
+  try {
+    await utils.getEntityMetadata(ENVIRONMENT_VARIABLE_VALUE);
+    return [Privilege.create, Privilege.write].some((type) => utils.hasEntityPrivilege(ENVIRONMENT_VARIABLE_VALUE, type, PRIVILEGE_DEPTH_BASIC));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The columns' metadata the PCF way, context.utils.getEntityMetadata(table, columns) (attributes that
+ * do not exist come back missing), each question asked once per page: a failed one is asked again next time.
+ */
+export function metadataReader(utils: () => ComponentFramework.Utility): DescribeColumns {
+  const asked = new Map<string, Promise<Record<string, ColumnFacts>>>();
+  return (table, columns) => {
+    const key = `${table}:${[...columns].sort().join(",")}`;
+    let answer = asked.get(key);
+    if (!answer) {
+      answer = Promise.resolve()
+        .then(() => utils().getEntityMetadata(table, columns))
+        .then((metadata) => columnFactsOf(metadata, columns));
+      answer.catch(() => asked.delete(key));
+      asked.set(key, answer);
+    }
+    return answer;
+  };
+}
 
 /**
  * PCF cannot move the focus to another control on the form (that is Xrm's formContext, which a PCF
@@ -96,5 +136,7 @@ export function createServices(current: ContextSource, options: CardOptions, lif
       navigation: () => current().navigation,
     }),
     now: options.now ?? (() => new Date()),
+    canEditSettings: () => canEditSettings(current().utils),
+    describeColumns: metadataReader(() => current().utils),
   };
 }

@@ -1,6 +1,7 @@
 // The props of the view: everything it shows or does, as plain values and injected services, so it can
 // be rendered from a test without a form.
 import type { Theme } from "@fluentui/react-components";
+import type { DescribeColumns } from "../../Core/checklist-mapping.ts";
 import type { Language } from "../../Core/messages.ts";
 import type { Texts } from "./constants.ts";
 import type { CardWebApi } from "./services/dataverse.ts";
@@ -70,6 +71,17 @@ export interface CardServices {
   lead: LeadActions;
   /** The clock the time left to answer a referral is counted with. */
   now: () => Date;
+  /**
+   * Whether the user can change environment variables (create or write Environment Variable Value):
+   * the one who can act on an admin note. Never rejects.
+   */
+  canEditSettings: () => Promise<boolean>;
+  /**
+   * The metadata of a table's columns (context.utils.getEntityMetadata), asked once per table and
+   * columns while the card is on the page; a column that does not exist is left out. Rejects when the
+   * metadata cannot be read.
+   */
+  describeColumns: DescribeColumns;
 }
 
 /** The lead's own columns the card reads in lead mode (the shared ones are in CardFields). */

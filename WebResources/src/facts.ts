@@ -1,12 +1,13 @@
-// The deal facts the readiness rules run on. What the form holds (deal value, currency, close date, the
+// The deal facts the readiness rules run on, through the admin's field mapping (Core/checklist-mapping.ts:
+// the deal value column, the country's text column or lookup → ISO code column; the card runs the same). What the form holds (deal value, currency, close date, the
 // account and contact lookups, How can Microsoft help?) is read from the form at the moment it is
 // needed; what it does not hold (the solution count, the account's country, the contact's e-mail, the
 // currency's ISO code) is read ahead through Xrm.WebApi and kept here, keyed by record id, because
 // onSave must decide synchronously. Anything not loaded yet is "unknown": its check is left to the
 // server-side rules instead of guessed.
+import { accountCountryColumn, CLOSE_DATE, countryRowToRead, mappedChecklist, type ChecklistMapping } from "../../Core/checklist-mapping.ts";
 import { HowCanMicrosoftHelp, MicrosoftSolution, Opportunity } from "../../Core/generated/schema.ts";
 import type { DealFacts, ReadinessCheck, ReadinessProblem } from "../../Core/readiness.ts";
-import { checkReadiness } from "../../Core/readiness.ts";
 import { Standard } from "./names.ts";
 import { loadedSettings, loadSettings, type FormSettings } from "./settings.ts";
 import { attributeOf, lookupId, normalizeId, savedRecordId, webApi, type FormContext } from "./xrm.ts";
@@ -51,7 +52,14 @@ class RecordCache<T> {
   }
 }
 
-const accountCountries = new RecordCache<string | null>();
+type Row = Record<string, unknown>;
+/** An account with its mapped country column (or lookup value), and the country row a lookup points to. */
+interface AccountRows {
+  account: Row;
+  country: Row | null;
+}
+
+const accounts = new RecordCache<AccountRows>();
 const contacts = new RecordCache<ContactFacts>();
 const currencyCodes = new RecordCache<string | null>();
 const solutionCounts = new RecordCache<number>();
@@ -60,7 +68,7 @@ const savedDeals = new RecordCache<{ dealValue: number | null; closeDate: string
 
 /** Forgets every fact (each form load reads them again; the settings stay for the page). */
 export function forgetFacts(): void {
-  for (const cache of [accountCountries, contacts, currencyCodes, solutionCounts, savedDeals]) cache.clear();
+  for (const cache of [accounts, contacts, currencyCodes, solutionCounts, savedDeals]) cache.clear();
 }
 
 function text(value: unknown): string | null {
@@ -77,10 +85,16 @@ function contactFacts(row: Record<string, unknown>): ContactFacts {
 
 const CONTACT_SELECT = [Standard.contact.id, Standard.contact.email, Standard.contact.firstName, Standard.contact.lastName].join(",");
 
-async function readAccountCountry(accountId: string, settings: FormSettings): Promise<string | null> {
-  const row = (await webApi().retrieveRecord(Standard.account.logicalName, accountId, `?$select=${Standard.account.id},${settings.countryField}`)) as Record<string, unknown>;
-  const country = row[settings.countryField];
-  return typeof country === "string" ? country : null;
+/** The country row behind the account's lookup, when the mapping has one (the table from the Web API's annotation). */
+async function readCountryRow(mapping: ChecklistMapping, account: Row): Promise<Row | null> {
+  const next = countryRowToRead(mapping, account);
+  if (next.read === "unknownTable") throw new Error(`the account's lookup ${next.lookup} did not say which table it points to`);
+  if (next.read === "none") return null;
+  return (await webApi().retrieveRecord(next.table, next.id, `?$select=${next.column}`)) as Row;
+}
+async function readAccount(accountId: string, settings: FormSettings): Promise<AccountRows> {
+  const account = (await webApi().retrieveRecord(Standard.account.logicalName, accountId, `?$select=${Standard.account.id},${accountCountryColumn(settings.mapping)}`)) as Row;
+  return { account, country: await readCountryRow(settings.mapping, account) };
 }
 async function readContact(contactId: string): Promise<ContactFacts> {
   return contactFacts((await webApi().retrieveRecord(Standard.contact.logicalName, contactId, `?$select=${CONTACT_SELECT}`)) as Record<string, unknown>);
@@ -107,7 +121,7 @@ async function readSavedDeal(opportunityId: string, settings: FormSettings): Pro
   const o = Standard.opportunity;
   // Deal value and close date too: the form may not show them.
   const expand = [
-    `${o.account}($select=${Standard.account.id},${settings.countryField})`,
+    `${o.account}($select=${Standard.account.id},${accountCountryColumn(settings.mapping)})`,
     `${o.contact}($select=${CONTACT_SELECT})`,
     `${o.currency}($select=${Standard.currency.id},${Standard.currency.isoCode})`,
   ];
@@ -120,8 +134,9 @@ async function readSavedDeal(opportunityId: string, settings: FormSettings): Pro
   const account = row[o.account] as Record<string, unknown> | null | undefined;
   const accountId = normalizeId(String(account?.[Standard.account.id] ?? ""));
   if (account && accountId) {
-    const country = account[settings.countryField];
-    accountCountries.set(accountId, typeof country === "string" ? country : null);
+    // A country row that cannot be read leaves the country unknown (the server-side rules decide).
+    const country = await readCountryRow(settings.mapping, account).then((row) => ({ row }), () => undefined);
+    if (country) accounts.set(accountId, { account, country: country.row });
   }
   const contact = row[o.contact] as Record<string, unknown> | null | undefined;
   const contactId = normalizeId(String(contact?.[Standard.contact.id] ?? ""));
@@ -159,7 +174,7 @@ export async function preload(form: FormContext, sources: readonly FactSource[],
   const currencyId = lookupId(form, o.currency);
   const freshAfterDeal = fresh && !(opportunityId && sources.includes("deal"));
   await Promise.all([
-    accountId && sources.includes("account") ? accountCountries.load(accountId, () => readAccountCountry(accountId, settings), freshAfterDeal) : undefined,
+    accountId && sources.includes("account") ? accounts.load(accountId, () => readAccount(accountId, settings), freshAfterDeal) : undefined,
     contactId && sources.includes("contact") ? contacts.load(contactId, () => readContact(contactId), freshAfterDeal) : undefined,
     currencyId && sources.includes("currency") ? currencyCodes.load(currencyId, () => readCurrencyCode(currencyId), freshAfterDeal) : undefined,
   ]);
@@ -195,12 +210,8 @@ export function evaluate(form: FormContext): Evaluation {
   if (solutionCount === undefined) unknown.add("solution");
 
   const accountId = lookupId(form, o.account);
-  let customerCountry: string | null = null;
-  if (accountId === undefined || (accountId && (!settings || settings.invalid.includes("countryField") || !accountCountries.has(accountId)))) {
-    unknown.add("country");
-  } else if (accountId) {
-    customerCountry = accountCountries.get(accountId) ?? null;
-  }
+  const accountRows = accountId ? accounts.get(accountId) : undefined;
+  if (accountId === undefined || (accountId && (!settings || settings.invalid.includes("countryField") || !accountRows))) unknown.add("country");
 
   const help = helpRequested(form);
   const contactId = lookupId(form, o.contact);
@@ -211,13 +222,16 @@ export function evaluate(form: FormContext): Evaluation {
     contact = contacts.get(contactId) ?? null;
   }
 
-  let dealValue: number | null = null;
+  // The opportunity's values the rules read: the mapped deal value column and the close date, from
+  // the form where it has them, else as saved.
+  const opportunity: Row = {};
+  const saved = opportunityId ? savedDeals.get(opportunityId) : undefined;
   if (!settings || settings.invalid.includes("dealValueField")) {
     unknown.add("dealValue");
   } else {
-    const column = attributeOf<Xrm.Attributes.NumberAttribute>(form, settings.dealValueField);
-    if (column) dealValue = column.getValue();
-    else if (opportunityId && savedDeals.has(opportunityId)) dealValue = savedDeals.get(opportunityId)?.dealValue ?? null;
+    const column = attributeOf<Xrm.Attributes.NumberAttribute>(form, settings.mapping.dealValue);
+    if (column) opportunity[settings.mapping.dealValue] = column.getValue();
+    else if (saved) opportunity[settings.mapping.dealValue] = saved.dealValue;
     else unknown.add("dealValue");
   }
 
@@ -227,25 +241,20 @@ export function evaluate(form: FormContext): Evaluation {
   else if (currencyId) currencyCode = currencyCodes.get(currencyId) ?? null;
 
   const closeDateColumn = attributeOf<Xrm.Attributes.DateAttribute>(form, o.closeDate);
-  let closeDate: string | null = null;
-  if (closeDateColumn) {
-    const value = closeDateColumn.getValue();
-    closeDate = value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : null;
-  } else if (opportunityId && savedDeals.has(opportunityId)) {
-    closeDate = savedDeals.get(opportunityId)?.closeDate ?? null;
-  } else {
-    unknown.add("closeDate");
-  }
+  if (closeDateColumn) opportunity[CLOSE_DATE] = closeDateColumn.getValue();
+  else if (saved) opportunity[CLOSE_DATE] = saved.closeDate;
+  else unknown.add("closeDate");
 
-  const readiness = checkReadiness({
+  // The same function the card runs (an unknown item's answer is dropped below).
+  const mapping: ChecklistMapping = settings?.mapping ?? { dealValue: "", country: { kind: "column", column: "" } };
+  const readiness = mappedChecklist(mapping, {
     solutionCount: solutionCount ?? 0,
-    hasAccount: Boolean(accountId),
-    customerCountry,
     helpRequested: help,
+    opportunity,
+    account: accountId ? accountRows?.account ?? {} : null,
+    country: accountRows?.country ?? null,
     contact,
-    dealValue,
     currencyCode,
-    closeDate,
   });
   const known = readiness.items.filter((item) => !item.ok && item.problem && !unknown.has(item.check)).map((item) => item.problem!);
   const deferred: ReadinessProblem[] = opportunityId ? [] : known.filter((problem) => problem === "noSolution");

@@ -2,6 +2,7 @@
 // Small, typed helpers over the Client API, so the handlers read as what they do. Everything goes
 // through the formContext a handler received (never Xrm.Page) and the global Xrm for WebApi,
 // Navigation and Utility.
+import { columnFactsOf, type ColumnFacts } from "../../Core/checklist-mapping.ts";
 import { languageOf, type Language } from "../../Core/messages.ts";
 import { Lead, Opportunity } from "../../Core/generated/schema.ts";
 import { FORM_TYPE_CREATE } from "./names.ts";
@@ -18,6 +19,14 @@ export function userLanguage(): Language {
 
 export function webApi(): FormWebApi {
   return Xrm.WebApi;
+}
+
+/**
+ * The metadata of a table's columns through Xrm.Utility.getEntityMetadata (columns that do not exist
+ * come back missing); rejects when it cannot be read.
+ */
+export async function describeColumns(table: string, columns: string[]): Promise<Record<string, ColumnFacts>> {
+  return columnFactsOf(await settle(Xrm.Utility.getEntityMetadata(table, columns)), columns);
 }
 
 /** The column on this form, or null when the form does not have it. */

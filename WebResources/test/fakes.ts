@@ -40,6 +40,67 @@ export interface Data {
   opportunities: Record<string, Row & { accountId?: string | null; contactId?: string | null; currencyId?: string | null }>;
   /** Microsoft Partner Center Solution rows per opportunity id. */
   solutions: Record<string, number>;
+  /** Other tables by logical name, rows by id (a custom country table). */
+  tables?: Record<string, Record<string, Row>>;
+  /** What Xrm.Utility.getEntityMetadata knows: tables, their columns and types (default: STANDARD_METADATA). */
+  metadata?: MetadataCatalog;
+}
+
+/** XrmEnum.AttributeTypeCode: the number getEntityMetadata gives as an attribute's AttributeType. */
+const AttributeTypeCode = { DateTime: 2, Decimal: 3, Integer: 5, Lookup: 6, Memo: 7, Money: 8, Picklist: 11, String: 14, Uniqueidentifier: 15 } as const;
+export interface ColumnDefinition {
+  type: keyof typeof AttributeTypeCode;
+  targets?: string[];
+}
+export type MetadataCatalog = Record<string, Record<string, ColumnDefinition>>;
+
+/** The standard columns the library may ask about. */
+export const STANDARD_METADATA: MetadataCatalog = {
+  opportunity: {
+    [DEAL_VALUE]: { type: "Money" }, [Standard.opportunity.closeDate]: { type: "DateTime" }, name: { type: "String" },
+    [Standard.opportunity.account]: { type: "Lookup", targets: [Standard.account.logicalName] },
+  },
+  account: { [Standard.account.id]: { type: "Uniqueidentifier" }, [COUNTRY]: { type: "String" }, name: { type: "String" }, numberofemployees: { type: "Integer" } },
+  contact: { [C.id]: { type: "Uniqueidentifier" }, [C.email]: { type: "String" } },
+};
+
+/** The standard metadata with a customer's tables and columns added. */
+export function withMetadata(extra: MetadataCatalog): MetadataCatalog {
+  const catalog: MetadataCatalog = {};
+  for (const table of new Set([...Object.keys(STANDARD_METADATA), ...Object.keys(extra)])) catalog[table] = { ...STANDARD_METADATA[table], ...extra[table] };
+  return catalog;
+}
+
+/**
+ * A fake Xrm.Utility.getEntityMetadata answering the way the Client API does: the table's metadata with
+ * only the asked attributes that exist, in a collection read by Attributes.get(name) (AttributeType as
+ * XrmEnum.AttributeTypeCode, a lookup's Targets); a rejection for a table that does not exist.
+ */
+export class FakeMetadata {
+  readonly calls: Array<{ entityName: string; attributes: string[] }> = [];
+  private readonly catalog: MetadataCatalog;
+  constructor(catalog: MetadataCatalog) {
+    this.catalog = catalog;
+  }
+
+  getEntityMetadata(entityName: string, attributes: string[] = []): Promise<Xrm.Metadata.EntityMetadata> {
+    this.calls.push({ entityName, attributes: [...attributes] });
+    const table = this.catalog[entityName];
+    if (!table) return Promise.reject(Object.assign(new Error(`Could not find an entity with name ${entityName}`), { errorCode: 2147746327 }));
+    const items = attributes.filter((name) => table[name]).map((name) => ({
+      LogicalName: name,
+      EntityLogicalName: entityName,
+      DisplayName: name,
+      AttributeType: AttributeTypeCode[table[name]!.type],
+      ...(table[name]!.type === "Lookup" ? { Targets: [...(table[name]!.targets ?? [])] } : {}),
+    }));
+    const collection = {
+      get: (name: string) => items.find((item) => item.LogicalName === name) ?? null,
+      getLength: () => items.length,
+      forEach: (delegate: (item: (typeof items)[number], index: number) => void) => items.forEach(delegate),
+    };
+    return Promise.resolve({ LogicalName: entityName, Attributes: collection } as unknown as Xrm.Metadata.EntityMetadata);
+  }
 }
 
 export function defaultData(): Data {
@@ -111,7 +172,7 @@ export class FakeWebApi {
         : entity === Standard.contact.logicalName ? this.data.contacts
         : entity === Standard.currency.logicalName ? this.data.currencies
         : entity === Opportunity.logicalName ? null
-        : undefined;
+        : this.data.tables?.[entity];
       if (table === undefined) throw new Error(`the fake has no table ${entity}`);
       if (table) {
         const row = table[id];
@@ -184,6 +245,8 @@ export interface FormSetup {
   respondBy?: Date | null;
   estimatedRevenue?: number | null;
   productsObsolete?: boolean;
+  /** Number columns the form has besides the standard ones (a custom deal value column), with their values. */
+  numbers?: Record<string, number | null>;
   /** Columns (or "solutionsGrid") the form does not have. */
   omit?: string[];
   /** Requirement levels the form itself gives columns. */
@@ -193,6 +256,8 @@ export interface FormSetup {
 export interface TestForm {
   form: Xrm.FormContext;
   webApi: FakeWebApi;
+  /** Xrm.Utility.getEntityMetadata's fake, with the questions it was asked. */
+  metadata: FakeMetadata;
   /** An execution context for a form event (OnLoad, a ribbon-less handler). */
   context(eventSource?: Xrm.Attributes.Attribute): Xrm.Events.EventContext;
   /** An OnSave execution context; XrmEnum.SaveMode.Save unless given. */
@@ -255,6 +320,7 @@ export function openForm(setup: FormSetup = {}, data: Data = defaultData()): Tes
     add(c.microsoftSubstatus, () => A.createOptionSet(c.microsoftSubstatus, undefined));
     if (setup.productsObsolete) add(c.productsObsolete, () => A.createString(c.productsObsolete, undefined));
     add(DEAL_VALUE, () => A.createNumber(DEAL_VALUE, setup.dealValue === undefined ? 120000 : (setup.dealValue ?? undefined)));
+    for (const [name, value] of Object.entries(setup.numbers ?? {})) add(name, () => A.createNumber(name, value ?? undefined));
     add(o.closeDate, () => A.createDate(o.closeDate, setup.closeDate === undefined ? new Date("2026-12-31T00:00:00Z") : (setup.closeDate ?? undefined)));
     add(o.account, () => A.createLookup(o.account, lookup(Standard.account.logicalName, setup.accountId === undefined ? Ids.account : setup.accountId)));
     add(o.contact, () => A.createLookup(o.contact, lookup(Standard.contact.logicalName, setup.contactId === undefined ? Ids.contact : setup.contactId)));
@@ -271,12 +337,16 @@ export function openForm(setup: FormSetup = {}, data: Data = defaultData()): Tes
 
   const webApi = new FakeWebApi(data);
   (Xrm as unknown as { WebApi: FormWebApi }).WebApi = webApi as unknown as FormWebApi;
+  const metadata = new FakeMetadata(data.metadata ?? STANDARD_METADATA);
+  // A real Promise (the Client API's PromiseLike also has fail and always, which the library does not use).
+  Xrm.Utility.getEntityMetadata = ((entityName: string, attributes?: string[]) => metadata.getEntityMetadata(entityName, attributes)) as unknown as typeof Xrm.Utility.getEntityMetadata;
 
   const notifications = (): Array<{ message: string; level: string; uniqueId: string }> =>
     (form.ui as unknown as { formNotifications?: Array<{ message: string; level: string; uniqueId: string }> }).formNotifications ?? [];
   return {
     form,
     webApi,
+    metadata,
     grid,
     context: (eventSource) => new EventContextMock({ context, formContext: form, ...(eventSource ? { eventSource } : {}) }),
     saveContext: (saveMode = 1) => new SaveEventContextMock({ context, formContext: form, saveMode }),

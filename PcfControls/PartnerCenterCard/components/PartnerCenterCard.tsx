@@ -2,8 +2,9 @@
 // Reads go through services.webAPI, relay calls through services.relay, navigation through services.fix.
 import * as React from "react";
 import { FluentProvider, MessageBar, MessageBarBody, Text, useId, webLightTheme } from "@fluentui/react-components";
-import { PartnerCenterSyncStatus, HowCanMicrosoftHelp } from "../../../Core/generated/schema.ts";
-import { checkReadiness, type ReadinessItem } from "../../../Core/readiness.ts";
+import { EnvironmentVariables, PartnerCenterSyncStatus, HowCanMicrosoftHelp } from "../../../Core/generated/schema.ts";
+import { mappedChecklist } from "../../../Core/checklist-mapping.ts";
+import type { ReadinessItem } from "../../../Core/readiness.ts";
 import type { Texts } from "../constants.ts";
 import { validRelayUrl } from "../services/relay.ts";
 import type { CardProps, FixTarget } from "../types.ts";
@@ -73,10 +74,10 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
 
   const helpValue = fields.helpRequested.value;
   const helpRequested = helpValue !== null && helpValue !== HowCanMicrosoftHelp.NoHelpNeeded;
-  const facts = data.deal.value?.facts;
-  const readiness = React.useMemo(() => (facts ? checkReadiness({ ...facts, helpRequested }) : null), [facts, helpRequested]);
-
   const deal = data.deal.value;
+  // The same function the form scripts run: the deal read through the admin's field mapping.
+  const readiness = React.useMemo(() => (deal ? mappedChecklist(deal.mapping, { ...deal.records, helpRequested }) : null), [deal, helpRequested]);
+
   const fixFor = React.useCallback(
     (item: ReadinessItem): FixTarget | null => {
       if (item.check === "solution" && props.opportunityId) return { check: "solution", opportunityId: props.opportunityId, opportunityName: props.opportunityName };
@@ -104,6 +105,12 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
   const readError = data.settings.error ?? data.deal.error ?? data.history.error;
   if (readError) messages.push({ key: "read", intent: "error", text: format(texts.configWebApi, readError) });
   if (data.settingProblem) messages.push({ key: "setting", intent: "error", text: format(texts.configBadSetting, data.settingProblem.schemaName, data.settingProblem.value) });
+  // An admin note, for those who can change the variable: a seller cannot act on it.
+  const mappingProblems = data.settings.value?.fieldMappingProblems ?? [];
+  if (mappingProblems.length && data.canEditSettings) {
+    const variable = EnvironmentVariables.fieldMapping;
+    messages.push({ key: "fieldMapping", intent: "warning", text: format(texts.adminFieldMapping, variable.displayName[language], variable.schemaName, mappingProblems.join("; ")) });
+  }
 
   const phone = props.layout === "phone";
   const left = (

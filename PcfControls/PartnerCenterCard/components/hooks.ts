@@ -14,6 +14,8 @@ export interface Loaded<T> {
 export interface CardData {
   settings: Loaded<CardSettings>;
   settingProblem: SettingError | null;
+  /** Whether this user can change environment variables, asked only when an admin note may be shown. */
+  canEditSettings: boolean;
   deal: Loaded<DealRecord>;
   history: Loaded<SyncEventRow[]>;
   reload: () => void;
@@ -29,6 +31,7 @@ export function useCardData(services: CardServices, opportunityId: string | null
   const first = <T,>(reads: boolean) => (): Loaded<T> => (reads ? loading(idle<T>()) : idle<T>());
   const [settings, setSettings] = React.useState<Loaded<CardSettings>>(first(services.webAPI !== null));
   const [settingProblem, setSettingProblem] = React.useState<SettingError | null>(null);
+  const [canEditSettings, setCanEditSettings] = React.useState(false);
   const [deal, setDeal] = React.useState<Loaded<DealRecord>>(first(services.webAPI !== null && opportunityId !== null));
   const [history, setHistory] = React.useState<Loaded<SyncEventRow[]>>(first(services.webAPI !== null && opportunityId !== null));
   // reload may be called after the seller comes back from another form, when the card may be gone.
@@ -46,11 +49,12 @@ export function useCardData(services: CardServices, opportunityId: string | null
     let stale = false;
     const live = (): boolean => !stale && !services.lifetime.aborted;
     setSettings(loading);
-    void readSettings(webAPI).then(
+    void readSettings(webAPI, services.describeColumns).then(
       (value) => {
         if (!live()) return;
         setSettings({ value, loading: false, error: null });
         setSettingProblem(value.problem);
+        if (value.fieldMappingProblems.length) void services.canEditSettings().then((can) => live() && setCanEditSettings(can));
         if (!opportunityId || value.problem) {
           setDeal(idle);
           return;
@@ -81,7 +85,7 @@ export function useCardData(services: CardServices, opportunityId: string | null
     };
   }, [services, opportunityId, historySize, generation]);
 
-  return { settings, settingProblem, deal, history, reload };
+  return { settings, settingProblem, canEditSettings, deal, history, reload };
 }
 
 export type RunView =

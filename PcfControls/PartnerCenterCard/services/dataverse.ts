@@ -1,7 +1,11 @@
 // What the card reads from Dataverse through context.webAPI: the environment variables it needs, the
-// deal facts the readiness checklist runs on, the latest status columns, and the sync history.
+// deal the readiness checklist runs on (through the admin's field mapping), the latest status columns,
+// and the sync history.
 // Every logical name of the solution comes from Core/generated/schema.ts.
-import type { DealFacts } from "../../../Core/readiness.ts";
+import {
+  accountCountryColumn, checkChecklistMapping, CLOSE_DATE, countryRowToRead, effectiveChecklistMapping, type ChecklistMapping, type ChecklistRecords,
+  type DescribeColumns, type SeedVariable,
+} from "../../../Core/checklist-mapping.ts";
 import { EnvironmentVariables, MicrosoftSolution, Opportunity, SyncEvent } from "../../../Core/generated/schema.ts";
 
 /** The part of ComponentFramework.WebApi the card uses (so a test double needs only these two). */
@@ -10,10 +14,16 @@ export type CardWebApi = Pick<ComponentFramework.WebApi, "retrieveRecord" | "ret
 export interface CardSettings {
   /** Relay URL from the environment variable (current value, else default); "" when unset. */
   relayUrl: string;
-  /** Account column holding the two-letter country code. */
-  countryField: string;
-  /** Opportunity column holding the deal value. */
-  dealValueField: string;
+  /**
+   * Where the checklist reads the deal value and the country: the "Partner Center field mapping" JSON
+   * variable over the seed's variables (Core/checklist-mapping.ts).
+   */
+  mapping: ChecklistMapping;
+  /**
+   * Why the field mapping variable is not used (the checklist follows the seed's variables): it is not
+   * valid, or a column it names is not a column of its table with a fitting type. For the admin note.
+   */
+  fieldMappingProblems: string[];
   /** A variable that does not name a column: the deal cannot be read until the admin fixes it. */
   problem: SettingError | null;
 }
@@ -31,7 +41,10 @@ export class SettingError extends Error {
 }
 
 export interface DealRecord {
-  facts: Omit<DealFacts, "helpRequested">;
+  /** What the checklist runs on (with the form's help choice): Core's mappedChecklist. */
+  records: Omit<ChecklistRecords, "helpRequested">;
+  /** The mapping the records were read through. */
+  mapping: ChecklistMapping;
   accountId: string | null;
   contactId: string | null;
   /** The status columns as saved now; newer than the form's copy after a relay run. */
@@ -58,7 +71,6 @@ export interface SyncEventRow {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const COLUMN = /^[a-z][a-z0-9_]{0,99}$/i;
 
 /** The record id without braces, lower case; null when it is not a GUID (for example a new record). */
 export function normalizeId(id: string | null | undefined): string | null {
@@ -68,9 +80,18 @@ export function normalizeId(id: string | null | undefined): string | null {
 
 const VALUES_EXPAND = "environmentvariabledefinition_environmentvariablevalue";
 
-/** Reads the three environment variables in one request (shared/docs/dataverse.md §4.4). */
-export async function readSettings(webAPI: CardWebApi): Promise<CardSettings> {
-  const wanted = [EnvironmentVariables.relayUrl, EnvironmentVariables.customerAccountCountryCodeField, EnvironmentVariables.dealValueField];
+const SEED_VARIABLES: Record<SeedVariable, { schemaName: string }> = {
+  dealValueField: EnvironmentVariables.dealValueField,
+  countryField: EnvironmentVariables.customerAccountCountryCodeField,
+};
+
+/**
+ * Reads the four environment variables in one request (shared/docs/dataverse.md §4.4), then checks the
+ * columns the field mapping names against the tables' metadata (`describe`: context.utils.getEntityMetadata),
+ * so the deal is never read through a column that is not there.
+ */
+export async function readSettings(webAPI: CardWebApi, describe: DescribeColumns): Promise<CardSettings> {
+  const wanted = [EnvironmentVariables.relayUrl, EnvironmentVariables.customerAccountCountryCodeField, EnvironmentVariables.dealValueField, EnvironmentVariables.fieldMapping];
   const filter = wanted.map((v) => `schemaname eq '${v.schemaName}'`).join(" or ");
   const result = await webAPI.retrieveMultipleRecords(
     "environmentvariabledefinition",
@@ -83,18 +104,18 @@ export async function readSettings(webAPI: CardWebApi): Promise<CardSettings> {
     const current = values?.[0]?.value?.trim();
     return current || (typeof definition.defaultvalue === "string" ? definition.defaultvalue.trim() : "") || fallback;
   };
-  let problem: SettingError | null = null;
-  const column = (variable: { schemaName: string; defaultValue: string }): string => {
-    const value = valueOf(variable.schemaName, variable.defaultValue);
-    if (COLUMN.test(value)) return value.toLowerCase();
-    problem ??= new SettingError(variable.schemaName, value);
-    return variable.defaultValue;
-  };
+  const effective = await checkChecklistMapping(effectiveChecklistMapping({
+    fieldMapping: valueOf(EnvironmentVariables.fieldMapping.schemaName, "") || null,
+    dealValueField: valueOf(EnvironmentVariables.dealValueField.schemaName, "") || null,
+    countryField: valueOf(EnvironmentVariables.customerAccountCountryCodeField.schemaName, "") || null,
+  }), describe);
+  const invalid = effective.invalidSeed[0];
+  const schemaName = invalid ? SEED_VARIABLES[invalid].schemaName : "";
   return {
     relayUrl: valueOf(EnvironmentVariables.relayUrl.schemaName, ""),
-    countryField: column(EnvironmentVariables.customerAccountCountryCodeField),
-    dealValueField: column(EnvironmentVariables.dealValueField),
-    problem,
+    mapping: effective.mapping,
+    fieldMappingProblems: effective.fieldMappingProblems,
+    problem: invalid ? new SettingError(schemaName, valueOf(schemaName, "")) : null,
   };
 }
 
@@ -114,15 +135,19 @@ function dateOrNull(value: unknown): Date | null {
 }
 
 /**
- * The deal as Partner Center will see it: the opportunity with its account, contact and currency
- * (one request with $expand), and how many Microsoft solutions are attached. The account and contact
- * are the opportunity's Account (parentaccountid) and Contact (parentcontactid).
+ * The deal as Partner Center will see it, read through the mapping: the opportunity (with the mapped
+ * deal value column) with its account, contact and currency (one request with $expand), how many
+ * Microsoft solutions are attached, and, when the country is behind a lookup on the account, the row it
+ * points to (a second retrieve: the table comes from the lookup's annotation, as a lookup's navigation
+ * property name is not known here). The account and contact are the opportunity's Account
+ * (parentaccountid) and Contact (parentcontactid).
  */
-export async function readDeal(webAPI: CardWebApi, opportunityId: string, settings: CardSettings): Promise<DealRecord> {
+export async function readDeal(webAPI: CardWebApi, opportunityId: string, settings: Pick<CardSettings, "mapping">): Promise<DealRecord> {
   const c = Opportunity.columns;
-  const select = [settings.dealValueField, "estimatedclosedate", c.syncStatus, c.lastSyncedOn, c.lastSyncError, c.microsoftStatus, c.microsoftSubstatus, c.microsoftCrmIdentifier, c.referralLink];
+  const { mapping } = settings;
+  const select = [mapping.dealValue, CLOSE_DATE, c.syncStatus, c.lastSyncedOn, c.lastSyncError, c.microsoftStatus, c.microsoftSubstatus, c.microsoftCrmIdentifier, c.referralLink];
   const expand = [
-    `parentaccountid($select=accountid,${settings.countryField})`,
+    `parentaccountid($select=accountid,${accountCountryColumn(mapping)})`,
     "parentcontactid($select=contactid,emailaddress1,firstname,lastname)",
     "transactioncurrencyid($select=isocurrencycode)",
   ];
@@ -134,19 +159,21 @@ export async function readDeal(webAPI: CardWebApi, opportunityId: string, settin
       50,
     ),
   ]);
-  const account = opportunity.parentaccountid as Record<string, unknown> | null | undefined;
+  const account = (opportunity.parentaccountid as Record<string, unknown> | null | undefined) ?? null;
   const contact = opportunity.parentcontactid as Record<string, unknown> | null | undefined;
   const currency = opportunity.transactioncurrencyid as Record<string, unknown> | null | undefined;
-  const country = account ? account[settings.countryField] : null;
+  const countryRead = countryRowToRead(mapping, account);
+  if (countryRead.read === "unknownTable") throw new Error(`the account's lookup ${countryRead.lookup} did not say which table it points to`);
+  const country = countryRead.read === "row" ? await webAPI.retrieveRecord(countryRead.table, countryRead.id, `?$select=${countryRead.column}`) : null;
   return {
-    facts: {
+    mapping,
+    records: {
       solutionCount: solutions.entities.length,
-      hasAccount: Boolean(account),
-      customerCountry: typeof country === "string" ? country : null,
+      opportunity,
+      account,
+      country,
       contact: contact ? { email: text(contact.emailaddress1), firstName: text(contact.firstname), lastName: text(contact.lastname) } : null,
-      dealValue: numberOrNull(opportunity[settings.dealValueField]),
       currencyCode: currency ? text(currency.isocurrencycode) : null,
-      closeDate: text(opportunity.estimatedclosedate),
     },
     accountId: account ? normalizeId(String(account.accountid ?? "")) : null,
     contactId: contact ? normalizeId(String(contact.contactid ?? "")) : null,

@@ -78,6 +78,14 @@ export interface DealSeed {
   relayUrl?: string | null;
   /** Raw value of the country-field variable (default: unset, so address1_country). */
   countryFieldSetting?: string;
+  /** Raw value of the "Partner Center field mapping" JSON variable (default: unset). */
+  fieldMapping?: string;
+  /** The opportunity's own columns besides the standard ones (a custom deal value column). */
+  opportunityColumns?: Record<string, unknown>;
+  /** The account's own columns besides the country column (a country lookup's value and its annotation). */
+  accountColumns?: Record<string, unknown>;
+  /** Extra tables (a custom country table). */
+  tables?: Record<string, ComponentFramework.WebApi.Entity[]>;
   solutions?: number;
   hasAccount?: boolean;
   country?: string | null;
@@ -124,7 +132,8 @@ export function seedWebApi(seed: DealSeed = {}): MockWebApi {
     opportunityid: OPPORTUNITY_ID,
     [dealValueField]: seed.dealValue === undefined ? 120000 : seed.dealValue,
     estimatedclosedate: seed.closeDate === undefined ? "2027-03-31" : seed.closeDate,
-    parentaccountid: seed.hasAccount === false ? null : { accountid: ACCOUNT_ID, [countryField]: seed.country === undefined ? "NL" : seed.country },
+    ...seed.opportunityColumns,
+    parentaccountid: seed.hasAccount === false ? null : { accountid: ACCOUNT_ID, [countryField]: seed.country === undefined ? "NL" : seed.country, ...seed.accountColumns },
     parentcontactid: seed.hasContact === false ? null : { contactid: CONTACT_ID, firstname: "Femke", lastname: "de Vries", emailaddress1: seed.contactEmail === undefined ? "femke@contoso.nl" : seed.contactEmail },
     transactioncurrencyid: seed.currency === null ? null : { isocurrencycode: seed.currency ?? "EUR" },
     ...seed.saved,
@@ -138,7 +147,9 @@ export function seedWebApi(seed: DealSeed = {}): MockWebApi {
       variable(EnvironmentVariables.relayUrl.schemaName, seed.relayUrl === undefined ? RELAY_URL : seed.relayUrl),
       variable(EnvironmentVariables.customerAccountCountryCodeField.schemaName, seed.countryFieldSetting ?? null, EnvironmentVariables.customerAccountCountryCodeField.defaultValue),
       variable(EnvironmentVariables.dealValueField.schemaName, null, EnvironmentVariables.dealValueField.defaultValue),
+      variable(EnvironmentVariables.fieldMapping.schemaName, seed.fieldMapping ?? null),
     ],
+    ...seed.tables,
     [Opportunity.logicalName]: [opportunity],
     [MicrosoftSolution.logicalName]: solutions,
     [SyncEvent.logicalName]: seed.events ?? [],

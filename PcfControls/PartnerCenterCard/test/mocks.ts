@@ -375,11 +375,107 @@ export const mockFactory: ComponentFramework.Factory = {
   requestRender: () => undefined,
 };
 
-export const mockUtils: ComponentFramework.Utility = {
-  getEntityMetadata: notUsed("utils.getEntityMetadata"),
-  hasEntityPrivilege: () => true,
-  lookupObjects: notUsed("utils.lookupObjects"),
+// ---------------------------------------------------------------- context.utils and the tables' metadata
+
+/** XrmEnum.AttributeTypeCode: the number getEntityMetadata gives as an attribute's AttributeType. */
+export const AttributeTypeCode = {
+  Boolean: 0, Customer: 1, DateTime: 2, Decimal: 3, Double: 4, Integer: 5, Lookup: 6, Memo: 7, Money: 8, Owner: 9, Picklist: 11, State: 12, Status: 13,
+  String: 14, Uniqueidentifier: 15, BigInt: 18,
+} as const;
+
+/** One column in the mock's metadata: its type, and a lookup's tables. */
+export interface ColumnDefinition {
+  type: keyof typeof AttributeTypeCode;
+  targets?: string[];
+}
+/** Tables by logical name, their columns by logical name. */
+export type MetadataCatalog = Record<string, Record<string, ColumnDefinition>>;
+
+/** The standard columns the card may ask about (the seed variables' defaults and their neighbours). */
+export const STANDARD_METADATA: MetadataCatalog = {
+  opportunity: {
+    opportunityid: { type: "Uniqueidentifier" }, name: { type: "String" }, estimatedvalue: { type: "Money" }, estimatedclosedate: { type: "DateTime" },
+    parentaccountid: { type: "Lookup", targets: ["account"] }, parentcontactid: { type: "Lookup", targets: ["contact"] },
+    transactioncurrencyid: { type: "Lookup", targets: ["transactioncurrency"] }, description: { type: "Memo" }, budgetamount: { type: "Money" },
+  },
+  account: {
+    accountid: { type: "Uniqueidentifier" }, name: { type: "String" }, address1_country: { type: "String" }, address1_city: { type: "String" },
+    primarycontactid: { type: "Lookup", targets: ["contact"] }, numberofemployees: { type: "Integer" }, industrycode: { type: "Picklist" },
+  },
+  contact: { contactid: { type: "Uniqueidentifier" }, emailaddress1: { type: "String" } },
+  transactioncurrency: { transactioncurrencyid: { type: "Uniqueidentifier" }, isocurrencycode: { type: "String" } },
+  environmentvariablevalue: { environmentvariablevalueid: { type: "Uniqueidentifier" }, value: { type: "Memo" } },
 };
+
+/**
+ * The attributes getEntityMetadata resolves with, as the Client API's collections answer: get(name)
+ * (null when the column was not asked for or does not exist), getAll(), getLength(), forEach.
+ */
+class AttributeCollection {
+  private readonly items: Array<Record<string, unknown>>;
+  constructor(items: Array<Record<string, unknown>>) {
+    this.items = items;
+  }
+  get(name: string): Record<string, unknown> | null {
+    return this.items.find((item) => item.LogicalName === name) ?? null;
+  }
+  getAll(): Array<Record<string, unknown>> {
+    return [...this.items];
+  }
+  getLength(): number {
+    return this.items.length;
+  }
+  forEach(delegate: (item: Record<string, unknown>, index: number) => void): void {
+    this.items.forEach(delegate);
+  }
+}
+
+/**
+ * context.utils: privileges are all granted unless `denied` names the table (environmentvariablevalue
+ * for a seller, who cannot change settings). getEntityMetadata answers from the catalog the way the
+ * platform does: the table's metadata with only the asked attributes that exist (AttributeType as
+ * XrmEnum.AttributeTypeCode, a lookup's Targets), a rejection for a table that does not exist. It
+ * caches nothing and counts every question in `metadataCalls`.
+ */
+export class MockUtils implements ComponentFramework.Utility {
+  readonly metadataCalls: Array<{ entityName: string; attributes: string[] }> = [];
+  private readonly catalog: MetadataCatalog;
+  private readonly denied: readonly string[];
+  constructor(options: { denied?: readonly string[]; metadata?: MetadataCatalog } = {}) {
+    this.denied = options.denied ?? [];
+    this.catalog = options.metadata ?? STANDARD_METADATA;
+  }
+
+  getEntityMetadata(entityName: string, attributes: string[] = []): Promise<ComponentFramework.PropertyHelper.EntityMetadata> {
+    this.metadataCalls.push({ entityName, attributes: [...attributes] });
+    const table = this.catalog[entityName];
+    if (!table) return Promise.reject(Object.assign(new Error(`Could not find an entity with name ${entityName}`), { errorCode: 2147746327 }));
+    const items = attributes.filter((name) => table[name]).map((name) => {
+      const column = table[name]!;
+      return {
+        LogicalName: name,
+        EntityLogicalName: entityName,
+        DisplayName: name,
+        AttributeType: AttributeTypeCode[column.type],
+        ...(column.type === "Lookup" ? { Targets: [...(column.targets ?? [])] } : {}),
+      };
+    });
+    return Promise.resolve({ LogicalName: entityName, Attributes: new AttributeCollection(items) });
+  }
+
+  hasEntityPrivilege(entityTypeName: string): boolean {
+    return !this.denied.includes(entityTypeName);
+  }
+
+  lookupObjects = notUsed("utils.lookupObjects");
+}
+
+/** The standard metadata with a customer's tables and columns added. */
+export function withMetadata(extra: MetadataCatalog): MetadataCatalog {
+  const catalog: MetadataCatalog = {};
+  for (const table of new Set([...Object.keys(STANDARD_METADATA), ...Object.keys(extra)])) catalog[table] = { ...STANDARD_METADATA[table], ...extra[table] };
+  return catalog;
+}
 
 export const mockCopilot: ComponentFramework.Copilot = {
   executeEvent: notUsed("copilot.executeEvent"),
@@ -401,6 +497,10 @@ export interface ContextOptions {
   /** null = the host offers no Web API. */
   webAPI?: MockWebApi | null;
   navigation?: MockNavigation;
+  /** Tables the user has no privilege on (context.utils.hasEntityPrivilege answers false). */
+  deniedPrivileges?: string[];
+  /** What context.utils.getEntityMetadata knows (default: STANDARD_METADATA). */
+  metadata?: MetadataCatalog;
 }
 
 export class MockContext implements ComponentFramework.Context<IInputs> {
@@ -412,7 +512,7 @@ export class MockContext implements ComponentFramework.Context<IInputs> {
   navigation: MockNavigation;
   resources: MockResources;
   userSettings: MockUserSettings;
-  utils = mockUtils;
+  utils: MockUtils;
   webAPI: ComponentFramework.WebApi;
   parameters: IInputs;
   updatedProperties: string[] = [];
@@ -431,6 +531,7 @@ export class MockContext implements ComponentFramework.Context<IInputs> {
     this.navigation = options.navigation ?? new MockNavigation();
     this.resources = new MockResources(options.strings);
     this.userSettings = new MockUserSettings(options.languageId ?? 1033);
+    this.utils = new MockUtils({ ...(options.deniedPrivileges ? { denied: options.deniedPrivileges } : {}), ...(options.metadata ? { metadata: options.metadata } : {}) });
     // A host without the WebAPI feature hands the control null here.
     this.webAPI = (options.webAPI === undefined ? new MockWebApi() : options.webAPI) as ComponentFramework.WebApi;
     this.parameters = options.parameters;

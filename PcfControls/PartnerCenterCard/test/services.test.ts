@@ -1,26 +1,40 @@
 // The card's pure parts and services, without a DOM: Dataverse reads, the relay client, the sync error
 // explanation and the context-to-props mapping.
 import { EnvironmentVariables, MicrosoftSolution, Opportunity, PartnerCenterSyncStatus, SyncEvent } from "../../../Core/generated/schema.ts";
+import { mappedDealFacts } from "../../../Core/checklist-mapping.ts";
 import { READINESS_PROBLEMS } from "../../../Core/messages.ts";
 import { Text } from "../constants.ts";
-import { openFix } from "../platform.ts";
+import { metadataReader, openFix } from "../platform.ts";
 import { isBound, readFields, readHistorySize, readLayout, readOpportunity, readTexts } from "../props.ts";
 import { normalizeId, readDeal, readHistory, readSettings } from "../services/dataverse.ts";
 import { createRelayClient, RelayError, runAndFollow, validRelayUrl, type RelayClient, type RunStatus } from "../services/relay.ts";
 import { explainSyncError, shortDetail } from "../services/syncError.ts";
 import { ACCOUNT_ID, CONTACT_ID, OPPORTUNITY_ID, parameters, RELAY_URL, SCENARIOS, seedWebApi } from "./fixtures.ts";
-import { createRelayFake, MockContext, MockNavigation, MockResources, MockWebApi, text } from "./mocks.ts";
+import { createRelayFake, MockContext, MockNavigation, MockResources, MockUtils, MockWebApi, text, withMetadata } from "./mocks.ts";
 import { loadStrings } from "./strings.ts";
 
-const settings = { relayUrl: RELAY_URL, countryField: "address1_country", dealValueField: "estimatedvalue", problem: null };
+const customerUtils = new MockUtils({
+  metadata: withMetadata({
+    opportunity: { new_dealamount: { type: "Money" } },
+    account: { new_countryid: { type: "Lookup", targets: ["new_country"] } },
+    new_country: { new_isocode: { type: "String" } },
+  }),
+});
+const describeCustomer = metadataReader(() => customerUtils);
+const standard = { dealValue: "estimatedvalue", country: { kind: "column", column: "address1_country" } } as const;
+const settings = { relayUrl: RELAY_URL, mapping: standard, fieldMappingProblems: [], problem: null };
+const factsOf = (deal: Awaited<ReturnType<typeof readDeal>>) => {
+  const { helpRequested: _, ...facts } = mappedDealFacts(deal.mapping, { ...deal.records, helpRequested: false });
+  return facts;
+};
 
 describe("readSettings", () => {
-  test("reads the three variables in one request, by their generated schema names", async () => {
+  test("reads the four variables in one request, by their generated schema names", async () => {
     const webAPI = seedWebApi();
-    expect(await readSettings(webAPI)).toEqual(settings);
+    expect(await readSettings(webAPI, describeCustomer)).toEqual(settings);
     expect(webAPI.calls).toHaveLength(1);
     const options = webAPI.calls[0]!.options!;
-    for (const v of [EnvironmentVariables.relayUrl, EnvironmentVariables.customerAccountCountryCodeField, EnvironmentVariables.dealValueField]) {
+    for (const v of [EnvironmentVariables.relayUrl, EnvironmentVariables.customerAccountCountryCodeField, EnvironmentVariables.dealValueField, EnvironmentVariables.fieldMapping]) {
       expect(options).toContain(`schemaname eq '${v.schemaName}'`);
     }
     expect(options).toContain("$expand=environmentvariabledefinition_environmentvariablevalue($select=value)");
@@ -28,15 +42,40 @@ describe("readSettings", () => {
 
   test("a current value wins over the default, and missing definitions fall back to the generated defaults", async () => {
     const webAPI = seedWebApi({ countryFieldSetting: "new_countrycode" });
-    expect((await readSettings(webAPI)).countryField).toBe("new_countrycode");
+    expect((await readSettings(webAPI, describeCustomer)).mapping.country).toEqual({ kind: "column", column: "new_countrycode" });
     const empty = new MockWebApi({ environmentvariabledefinition: [] });
-    expect(await readSettings(empty)).toEqual({ relayUrl: "", countryField: "address1_country", dealValueField: "estimatedvalue", problem: null });
+    expect(await readSettings(empty, describeCustomer)).toEqual({ relayUrl: "", mapping: standard, fieldMappingProblems: [], problem: null });
   });
 
   test("a variable that is not a column name is reported, not put into a query", async () => {
-    const result = await readSettings(seedWebApi({ countryFieldSetting: "address1_country,name&$top=1" }));
+    const result = await readSettings(seedWebApi({ countryFieldSetting: "address1_country,name&$top=1" }), describeCustomer);
     expect(result.problem?.schemaName).toBe(EnvironmentVariables.customerAccountCountryCodeField.schemaName);
-    expect(result.countryField).toBe("address1_country");
+    expect(result.mapping.country).toEqual({ kind: "column", column: "address1_country" });
+  });
+
+  test("the field mapping variable names the columns; an invalid one is not used, and says why", async () => {
+    const lookup = { opportunity: { dealValue: "new_dealamount" }, account: { country: { lookup: "new_countryid", isoCodeColumn: "new_isocode" } } };
+    expect(await readSettings(seedWebApi({ fieldMapping: JSON.stringify(lookup) }), describeCustomer)).toMatchObject({
+      mapping: { dealValue: "new_dealamount", country: { kind: "lookup", lookup: "new_countryid", isoCodeColumn: "new_isocode" } },
+      fieldMappingProblems: [],
+      problem: null,
+    });
+    const invalid = await readSettings(seedWebApi({ fieldMapping: '{"opportunity":{"dealValue":"Deal amount"}}', countryFieldSetting: "new_countrycode" }), describeCustomer);
+    expect(invalid.mapping).toEqual({ dealValue: "estimatedvalue", country: { kind: "column", column: "new_countrycode" } });
+    expect(invalid.fieldMappingProblems).toEqual(["opportunity.dealValue: must be a column's logical name (lower case letters, digits and _), not its display name"]);
+  });
+});
+
+describe("metadataReader", () => {
+  test("asks context.utils.getEntityMetadata once per table and columns; a question that failed is asked again", async () => {
+    const utils = new MockUtils();
+    const read = metadataReader(() => utils);
+    expect(await read("opportunity", ["estimatedvalue", "new_missing"])).toEqual({ estimatedvalue: { type: "Money", targets: [] } });
+    expect(await read("opportunity", ["new_missing", "estimatedvalue"])).toEqual({ estimatedvalue: { type: "Money", targets: [] } });
+    expect(await read("account", ["parentaccountid", "primarycontactid"])).toEqual({ primarycontactid: { type: "Lookup", targets: ["contact"] } });
+    await expect(read("new_country", ["new_isocode"])).rejects.toThrow("Could not find an entity with name new_country");
+    await expect(read("new_country", ["new_isocode"])).rejects.toThrow();
+    expect(utils.metadataCalls.map((c) => c.entityName)).toEqual(["opportunity", "account", "new_country", "new_country"]);
   });
 });
 
@@ -44,7 +83,7 @@ describe("readDeal", () => {
   test("turns the opportunity, its account, contact, currency and solutions into readiness facts", async () => {
     const webAPI = seedWebApi({ solutions: 2, saved: { [Opportunity.columns.syncStatus]: PartnerCenterSyncStatus.Synced, [Opportunity.columns.lastSyncedOn]: "2026-11-20T14:02:00Z" } });
     const deal = await readDeal(webAPI, OPPORTUNITY_ID, settings);
-    expect(deal.facts).toEqual({
+    expect(factsOf(deal)).toEqual({
       solutionCount: 2,
       hasAccount: true,
       customerCountry: "NL",
@@ -67,7 +106,7 @@ describe("readDeal", () => {
 
   test("no account, no contact, no currency are facts too", async () => {
     const deal = await readDeal(seedWebApi({ hasAccount: false, hasContact: false, currency: null, dealValue: null, closeDate: null, solutions: 0 }), OPPORTUNITY_ID, settings);
-    expect(deal.facts).toEqual({ solutionCount: 0, hasAccount: false, customerCountry: null, contact: null, dealValue: null, currencyCode: null, closeDate: null });
+    expect(factsOf(deal)).toEqual({ solutionCount: 0, hasAccount: false, customerCountry: null, contact: null, dealValue: null, currencyCode: null, closeDate: null });
     expect(deal.accountId).toBeNull();
   });
 

@@ -169,6 +169,24 @@ describeInBrowser("the built card in Chromium", () => {
     await shoot("card-checklist", true);
   });
 
+  test("a field mapping that cannot be used: the admin note above the checklist, which follows the seed's variables", async () => {
+    await mount({ scenario: "checklist", seed: { fieldMapping: JSON.stringify({ opportunity: { dealValue: "Deal amount" } }) } });
+    await page.getByTestId("readiness-summary").waitFor();
+    const note = page.getByText(/^Admin note: /);
+    await note.waitFor();
+    await expect(note.textContent()).resolves.toContain("opportunity.dealValue: must be a column's logical name");
+    await shoot("card-admin-note", false);
+  });
+
+  test("a field mapping naming a column that does not exist: the checklist from the seed's columns, the admin note names the column", async () => {
+    await mount({ scenario: "checklist", seed: { fieldMapping: JSON.stringify({ opportunity: { dealValue: "new_dealamount" } }) } });
+    await page.getByTestId("readiness-summary").waitFor();
+    const note = page.getByText(/^Admin note: /);
+    await note.waitFor();
+    await expect(note.textContent()).resolves.toContain("opportunity.dealValue names new_dealamount, which is not a column of opportunity");
+    await expect(page.getByText(/Could not read from Dataverse/).count()).resolves.toBe(0);
+  });
+
   test("keyboard: Tab reaches the visibility switch, Space asks for confirmation, Escape keeps it private", async () => {
     await mount({ scenario: "pending" });
     await page.getByTestId("readiness-summary").waitFor();

@@ -5,7 +5,7 @@ import type { ReactElement } from "react";
 import type { Theme } from "@fluentui/react-components";
 import type { CardOptions, PartnerCenterCard } from "../../index.ts";
 import { LEAD_ID, LEAD_SCENARIOS, leadParameters, NOW, parameters, SCENARIOS, seedLeadWebApi, seedWebApi, type CardValues, type DealSeed, type ScenarioName } from "../fixtures.ts";
-import { MockContext } from "../mocks.ts";
+import { MockContext, type MetadataCatalog } from "../mocks.ts";
 
 type CardConstructor = new (options?: CardOptions) => PartnerCenterCard;
 
@@ -28,6 +28,8 @@ export interface MountOptions {
   disabled?: boolean;
   values?: Partial<CardValues>;
   seed?: Partial<DealSeed>;
+  /** What context.utils.getEntityMetadata knows (default: the standard tables). */
+  metadata?: MetadataCatalog;
 }
 
 export interface Harness {
@@ -62,6 +64,7 @@ platform.PartnerCenterHarness = {
       allocatedWidth: options.width ?? 880,
       formFactor: options.formFactor ?? 1,
       isControlDisabled: options.disabled ?? false,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
     });
     // The platform hands virtual controls its Fluent theme; Segoe UI is not on Linux, Liberation Sans has its metrics.
     const theme = { ...platform.FluentUIReactv940.webLightTheme, fontFamilyBase: "'Segoe UI', 'Liberation Sans', Arial, sans-serif" };
