@@ -13,7 +13,7 @@ import { buildSolution } from "./build-solution.ts";
 import { buildCard } from "../PcfControls/build.ts";
 import { buildWebResources } from "../WebResources/build.ts";
 import { startSandboxes } from "../Sandbox/start.ts";
-import { DEMO_USERS } from "../Sandbox/shared/demo-tenant.ts";
+import { DEMO_APPS, DEMO_USERS } from "../Sandbox/shared/demo-tenant.ts";
 import { sandboxConfig } from "../Relay/src/config.ts";
 import { openClients, startRelay } from "../Relay/src/relay.ts";
 import { createLogger } from "../Relay/src/logger.ts";
@@ -60,10 +60,17 @@ const io = { ...terminalIo(), ask: undefined };
 const initExit = await runCli(["init", "--sandbox", endpointsFile, "--yes", "--replace-webhook"], io);
 if (initExit !== 0) console.log("relay init reported problems (above); the relay keeps running.");
 
+// What the admin does once in the app registration: the status page's sign-in redirect URI (the relay's /ui/signin).
+const redirect = await fetch(`${endpoints.identity}/sandbox/apps/${DEMO_APPS.cardSignIn.clientId}/redirect-uris`, {
+  method: "POST", dispatcher: agent, headers: { "content-type": "application/json" },
+  body: JSON.stringify({ redirectUri: `${relay.url}/ui/signin` }),
+});
+if (!redirect.ok) console.log(`the status page's sign-in redirect URI was not registered (${redirect.status}); sign in there with the step key.`);
+
 writeFileSync(endpointsFile, JSON.stringify({ ...endpoints, relay: relay.url }, null, 2) + "\n");
 console.log("");
 console.log(`  Relay           ${relay.url}  (/healthz, /readyz, /metrics)`);
-console.log(`  Status page     ${relay.url}/ui  (sign in with the step key in ${relative(root, join(dirname(endpointsFile), "relay-secrets.json"))})`);
+console.log(`  Status page     ${relay.url}/ui  (sign in as ${DEMO_USERS.referralsAdmin.username}, who holds Relay.Admin; break-glass: the step key in ${relative(root, join(dirname(endpointsFile), "relay-secrets.json"))})`);
 console.log(`  Entra ID        ${endpoints.identity}/${endpoints.tenantId}/v2.0/.well-known/openid-configuration`);
 console.log(`  Partner Center  ${endpoints.partnerCenter}/v1.0/engagements/referrals`);
 console.log(`  Dataverse       ${endpoints.dataverse}/api/data/v9.2/`);

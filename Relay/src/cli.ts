@@ -10,6 +10,8 @@
 //   relay runs [--failed] [--json]    list sync runs
 //   relay retry <runId> | --all-failed
 //   relay reconcile                   queue whatever differs, now
+//   relay backfill [--since <date>] [--status <s>] [--no-wait]
+//                                     bring Partner Center's open referrals into Dynamics 365, with progress
 //
 // Every command takes `--sandbox [endpoints.json]` to run against the local sandboxes instead of the
 // configuration in the environment.
@@ -27,6 +29,7 @@ import { DataverseSignInError } from "./auth/dataverse-token.ts";
 import { PartnerCenterError } from "./clients/partner-center-errors.ts";
 import type { WebhookRegistration } from "./clients/partner-center.ts";
 import { registerSteps, setEnvironmentVariable, setRelayUrl } from "./commands/dataverse-steps.ts";
+import { parseSince, parseStatuses, progressLine, queueBackfill, summary, waitForRuns, type BackfillOptions } from "./commands/backfill.ts";
 import { ensureWebhookRegistration, sendTestEvent, webhookUrl } from "./commands/partner-center-webhook.ts";
 import { createLogger } from "./logger.ts";
 import { createDoctorReaders } from "./doctor/readers.ts";
@@ -37,6 +40,7 @@ import { SYNC_MODULES, openApiClients, openClients, relayUserId, startRelay, typ
 import { openDatabase } from "./store/database.ts";
 import { getRun, listRuns, type Run } from "./store/runs.ts";
 import { listExpiringLinks } from "./sync/links.ts";
+import { FieldMappingReader } from "./settings/field-mapping.ts";
 import { EnvironmentVariables, Lead, Opportunity } from "../../Core/generated/schema.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -350,8 +354,13 @@ async function login(config: RelayConfig, io: CliIo): Promise<number> {
   }
 }
 
+/** What withEngine hands a command: to run a worker of its own while it waits (relay backfill). */
+interface EngineExtras {
+  startWorker(): ReturnType<SyncModules["startWorker"]>;
+}
+
 /** The store, the queue and the engine, without worker or HTTP: for commands that queue syncs. */
-async function withEngine<T>(config: RelayConfig, io: CliIo, command: string, work: (engine: ReturnType<SyncModules["createSyncEngine"]>, clients: RelayClients) => Promise<T>): Promise<T> {
+async function withEngine<T>(config: RelayConfig, io: CliIo, command: string, work: (engine: ReturnType<SyncModules["createSyncEngine"]>, clients: RelayClients, extras: EngineExtras) => Promise<T>): Promise<T> {
   await refuseWhileRunningOnEmbeddedStore(config, command);
   const log = quietLogger(config);
   const clients = await openClients(config, { log });
@@ -359,11 +368,12 @@ async function withEngine<T>(config: RelayConfig, io: CliIo, command: string, wo
     const boss = await startQueue(clients.db);
     try {
       const sync = io.sync ?? SYNC_MODULES;
-      const engine = sync.createSyncEngine({
+      const deps = {
         tenantId: config.tenantKey, db: clients.db, dataverse: clients.dataverse, partnerCenter: clients.partnerCenter,
         settings: clients.settings, relayUserId: await relayUserId(clients.dataverse, log), boss, log, metrics: clients.metrics,
-      });
-      return await work(engine, clients);
+      };
+      const engine = sync.createSyncEngine(deps);
+      return await work(engine, clients, { startWorker: () => sync.startWorker({ ...deps, engine, concurrency: config.workerConcurrency }) });
     } finally {
       await boss.stop({ graceful: true, timeout: 5000 });
     }
@@ -540,6 +550,45 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     });
     setExit(EXIT.ok);
   });
+
+  program.command("backfill")
+    .description("bring the referrals Partner Center already holds into Dynamics 365: queue a sync for each open one not linked yet, and follow them (safe to repeat)")
+    .option("--since <date>", "only referrals created on or after this date (2026-01-31, or an ISO 8601 moment)")
+    .option("--status <status...>", "only these statuses: New (waiting for an answer), Active (accepted), or both (default)")
+    .option("--no-wait", "queue and stop; the relay's worker runs the syncs")
+    .action(async (options: { since?: string; status?: string[]; wait: boolean }) => {
+      const filter: BackfillOptions = {};
+      try {
+        if (options.since !== undefined) filter.since = parseSince(options.since);
+        if (options.status !== undefined) filter.statuses = parseStatuses(options.status);
+      } catch (error) {
+        throw new CliFailure((error as Error).message, EXIT.usage);
+      }
+      const cfg = config();
+      const failed = await withEngine(cfg, io, "backfill", async (engine, clients, extras) => {
+        const show = (phase: "listing" | "syncing") => (counts: Parameters<typeof progressLine>[0]) => io.progress?.(progressLine(counts, phase));
+        // The mapping as the sync will use it (checked; the last good one if the variable's value was rejected).
+        const settings = await clients.settings.get();
+        const { mapping } = await new FieldMappingReader({ client: clients.dataverse }).resolve(settings);
+        const { counts, runIds } = await queueBackfill({
+          db: clients.db, tenantId: cfg.tenantKey, partnerCenter: clients.partnerCenter,
+          coSellOnly: settings.syncCoSellOpportunitiesOnly, mapping: mapping.config, requestSync: (subject, reason, source) => engine.requestSync(subject, reason, source),
+        }, filter, show("listing"));
+        if (options.wait && runIds.length) {
+          // The syncs run here, in a worker of this process (with a relay on the same Postgres, its workers help).
+          const worker = await extras.startWorker();
+          try {
+            show("syncing")(counts);
+            await waitForRuns(clients.db, cfg.tenantKey, runIds, counts, show("syncing"));
+          } finally {
+            await worker.stop();
+          }
+        }
+        for (const line of summary(counts, options.wait)) io.stdout(line);
+        return counts.failed;
+      });
+      setExit(failed ? EXIT.failure : EXIT.ok);
+    });
 
   return program;
 }

@@ -233,6 +233,8 @@ export async function startRelay(config: RelayConfig, options: StartOptions = {}
       stepReader: createStepReader(dv, userId, clients.partnerCenter), clientApi,
       statusPage: {
         stepKey: config.stepKey,
+        // Admins sign in with the client API's app registration (and its Relay.Admin app role) when it is configured.
+        ...(clientApi.tokens && clientApi.signIn ? { entra: { tokens: clientApi.tokens, signIn: clientApi.signIn } } : {}),
         doctor: async () => {
           const readers = createDoctorReaders({ config, clients, db: clients.db, steps: options.steps ?? STEPS });
           try {

@@ -11,6 +11,8 @@ const UserCodeBody = z.object({ user_code: z.string().trim().min(1) });
 const ApproveBody = UserCodeBody.extend({ username: z.string().trim().min(1) });
 const RevokeBody = z.object({ username: z.string().trim().min(1).optional() }).optional();
 const SessionBody = z.object({ username: z.string().trim().min(1) });
+const MfaBody = z.object({ username: z.string().trim().min(1), mfa: z.boolean() });
+const RoleAssignmentBody = z.object({ username: z.string().trim().min(1), role: z.string().trim().min(1) });
 const RedirectUriBody = z.object({ redirectUri: z.url({ protocol: /^https?$/ }) });
 const DevicePageForm = z.object({
   user_code: z.string().trim().default(""),
@@ -128,8 +130,38 @@ export function controlRoutes(app: FastifyInstance, context: IdentityContext): v
     return { clientId: registered.clientId, spaRedirectUris: directory.spaRedirectUris(registered) };
   });
 
+  // Per-user MFA, as an admin switches it (or a Conditional Access policy requiring MFA stops covering the
+  // user): with mfa false the user's next sign-ins are a password only (amr ["pwd"]). Sign-ins made before
+  // keep their methods, and so do the tokens refreshed from them.
+  app.post("/sandbox/users/mfa", async (request, reply) => {
+    const body = MfaBody.safeParse(request.body);
+    if (!body.success) return invalid(reply, body.error);
+    const user = directory.findUser(body.data.username);
+    if (!user) return reply.code(404).send({ error: "unknown_user", message: `${body.data.username} is not a user of the demo tenant.` });
+    directory.setMfa(user, body.data.mfa);
+    return { username: user.username, mfa: directory.mfaFor(user) };
+  });
+
+  // Enterprise applications → the app → Users and groups: assign a user to one of the app's roles, or
+  // remove the assignment. The user's next tokens for the app's API carry it in `roles`.
+  for (const [path, assigned] of [["/sandbox/apps/:clientId/app-role-assignments", true], ["/sandbox/apps/:clientId/app-role-assignments/remove", false]] as const) {
+    app.post<{ Params: { clientId: string } }>(path, async (request, reply) => {
+      const body = RoleAssignmentBody.safeParse(request.body);
+      if (!body.success) return invalid(reply, body.error);
+      const registered = directory.findApp(request.params.clientId);
+      if (!registered) return reply.code(404).send({ error: "unknown_app", message: `${request.params.clientId} is not an app of the demo tenant.` });
+      const user = directory.findUser(body.data.username);
+      if (!user) return reply.code(404).send({ error: "unknown_user", message: `${body.data.username} is not a user of the demo tenant.` });
+      if (!directory.assignAppRole(registered, user, body.data.role, assigned)) {
+        return reply.code(400).send({ error: "unknown_app_role", message: `${registered.displayName} defines no app role ${body.data.role} for users.` });
+      }
+      return { clientId: registered.clientId, username: user.username, roles: directory.appRolesOf(registered.clientId, user.oid) };
+    });
+  }
+
   app.post("/sandbox/reset", async (_request, reply) => {
     deviceCodes.clear();
+    directory.resetUserSettings();
     context.browserSignIns.clear();
     context.refreshTokens.clear();
     context.stats.clear();
@@ -172,7 +204,7 @@ table { border-collapse: collapse; width: 100%; margin-top: .5rem; } td, th { bo
 <main>
 <h1>Sign in to your account</h1>
 <p>Identity sandbox for ${escape(context.directory.tenantDomain)}. Enter the code the app shows and choose who signs in.
-Approving plays that user signing in with a password and multi-factor authentication.</p>
+Approving plays that user signing in with a password and multi-factor authentication (a password only for a user whose MFA is off).</p>
 ${note}
 <form method="post" action="/sandbox/device">
 <label for="user_code">Code</label>

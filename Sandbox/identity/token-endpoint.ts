@@ -20,8 +20,13 @@ const GRANT_TYPES: Record<string, Grant> = {
   device_code: "device_code",
 };
 
-/** Sign-ins the demo users make in the sandbox count as password plus MFA (Partner Center demands MFA). */
+/**
+ * Sign-ins the demo users make in the sandbox count as password plus MFA (Partner Center demands MFA),
+ * unless MFA was switched off for the user (POST /sandbox/users/mfa): then a password only. Refreshed
+ * tokens carry the original sign-in's methods on, as Entra ID's do.
+ */
 const MFA_SIGN_IN = ["pwd", "mfa"];
+const PASSWORD_ONLY = ["pwd"];
 
 interface Client {
   app: DemoApp;
@@ -99,7 +104,7 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
     if (!user) throw Errors.userNotFound(directory.tenantId);
     if (user.password !== form.password) throw Errors.invalidPassword();
     const session: SignInSession = {
-      clientId: client.app.clientId, oid: user.oid, username: user.username, amr: MFA_SIGN_IN, sid: randomUUID(),
+      clientId: client.app.clientId, oid: user.oid, username: user.username, amr: directory.mfaFor(user) ? MFA_SIGN_IN : PASSWORD_ONLY, sid: randomUUID(),
       confidential: client.confidential, scope: form.scope!,
     };
     return context.issuer.delegated(client.app, user, session, scopes, { clientInfo: form.client_info === "1" });
@@ -121,7 +126,7 @@ export function tokenRoutes(app: FastifyInstance, context: IdentityContext): voi
     context.deviceCodes.consume(authorization.deviceCode);
     const user = authorization.user;
     const session: SignInSession = {
-      clientId: client.app.clientId, oid: user.oid, username: user.username, amr: MFA_SIGN_IN, sid: randomUUID(),
+      clientId: client.app.clientId, oid: user.oid, username: user.username, amr: directory.mfaFor(user) ? MFA_SIGN_IN : PASSWORD_ONLY, sid: randomUUID(),
       confidential: client.confidential, scope: authorization.scope,
     };
     return context.issuer.delegated(client.app, user, session, parseDelegatedScopes(authorization.scope, directory), { clientInfo: form.client_info === "1" });

@@ -72,6 +72,8 @@ export class TokenIssuer {
     const iss = this.#issuer();
     const tid = this.#directory.tenantId;
     const acr = session.confidential ? "1" : "0";
+    // Like Entra ID: the app roles the user is assigned on the API's app, absent when none.
+    const roles = scopes.resource?.appClientId ? this.#directory.appRolesOf(scopes.resource.appClientId, user.oid) : [];
     const accessToken = await signToken(this.#keys, {
       aud: scopes.audience,
       iss,
@@ -90,6 +92,7 @@ export class TokenIssuer {
       oid: user.oid,
       preferred_username: user.username,
       rh: `1.A${opaque(36)}.`,
+      ...(roles.length > 0 ? { roles } : {}),
       scp: scopes.permissions.join(" "),
       sid: session.sid,
       sub: pairwiseSubject(user.oid, app.clientId),

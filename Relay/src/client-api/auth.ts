@@ -33,6 +33,10 @@ export interface SignedInUser {
   tid: string;
   name: string | null;
   username: string | null;
+  /** The app roles the user holds on the API's app registration (the `roles` claim); the status page admits Relay.Admin. */
+  roles?: string[];
+  /** When the token expires (`exp`). */
+  expiresAt?: Date;
 }
 
 export interface UserTokenVerifierOptions {
@@ -140,7 +144,8 @@ export class UserTokenVerifier {
       throw new TokenRefused("not-a-user", "The token does not sign in a user: the client API takes a seller's delegated token only.");
     }
     const text = (value: unknown): string | null => (typeof value === "string" && value ? value : null);
-    return { oid, tid: tenant.tenantId, name: text(payload.name), username: text(payload.preferred_username) ?? text(payload.upn) };
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
+    return { oid, tid: tenant.tenantId, name: text(payload.name), username: text(payload.preferred_username) ?? text(payload.upn), roles, ...(typeof payload.exp === "number" ? { expiresAt: new Date(payload.exp * 1000) } : {}) };
   }
 }
 

@@ -96,18 +96,44 @@ button{font:inherit;border:1px solid #0f6cbd;background:#0f6cbd;color:#fff;borde
 header button{background:transparent;border-color:#fff}svg text{font-size:11px;fill:#616161}svg .grid{stroke:#eee}
 polyline{fill:none;stroke-width:2}polyline.p50,circle.p50{stroke:#0f6cbd;fill:#0f6cbd}polyline.p95,circle.p95{stroke:#c50f1f;fill:#c50f1f}polyline.p50,polyline.p95{fill:none}
 .legend .key{display:inline-block;width:12px;height:3px;vertical-align:middle;margin-left:8px}.key.p50{background:#0f6cbd}.key.p95{background:#c50f1f}
-.fix{color:#424242;font-size:13px}code{font-size:12px}`;
+.fix{color:#424242;font-size:13px}code{font-size:12px}header .who{margin-right:8px}details{margin-top:16px}`;
 
-function layout(title: string, body: string, signedIn: boolean): string {
+function layout(title: string, body: string, signedIn: string | undefined, scripts: readonly string[] = []): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style><script src="/ui/app.js" defer></script></head>
-<body><header><h1>Partner Center co-sell relay</h1>${signedIn ? `<form method="post" action="/ui/sign-out"><button type="submit">Sign out</button></form>` : ""}</header>${body}</body></html>`;
+<title>${escapeHtml(title)}</title><style>${STYLE}</style>${[...scripts, "/ui/app.js"].map((src) => `<script src="${escapeHtml(src)}" defer></script>`).join("")}</head>
+<body><header><h1>Partner Center co-sell relay</h1>${signedIn !== undefined ? `<form method="post" action="/ui/sign-out"><span class="who">${escapeHtml(signedIn)}</span> <button type="submit">Sign out</button></form>` : ""}</header>${body}</body></html>`;
 }
 
-export function signInPage(error?: string): string {
+/** What the sign-in button hands msal-browser (the same settings the client API publishes at /api/sign-in). */
+export interface EntraSignInView {
+  authority: string;
+  clientId: string;
+  scopes: readonly string[];
+  knownAuthorities: readonly string[];
+}
+
+/**
+ * The sign-in page: Sign in with Microsoft (Entra ID, for holders of the Relay.Admin app role) when the
+ * client API's app registration is configured; the step key as break-glass (or the only way without it).
+ */
+export function signInPage(options: { error?: string; entra?: EntraSignInView } = {}): string {
+  const { error, entra } = options;
+  const alert = error ? `<p class="fail" role="alert">${escapeHtml(error)}</p>` : "";
+  const stepKeyForm = `<form method="post" action="/ui/sign-in"><p><label>Step key (<code>PCR_STEP_KEY</code>) <input type="password" name="key" autocomplete="current-password" required></label></p>
+<p><button type="submit">Sign in with the step key</button></p></form>`;
+  if (!entra) {
+    return layout("Sign in · co-sell relay", `<main><section><h2>Admin sign-in</h2>${alert}${stepKeyForm}</section></main>`, undefined);
+  }
+  const data = `data-client-id="${escapeHtml(entra.clientId)}" data-authority="${escapeHtml(entra.authority)}" data-scopes="${escapeHtml(entra.scopes.join(" "))}" data-known-authorities="${escapeHtml(entra.knownAuthorities.join(" "))}"`;
   return layout("Sign in · co-sell relay", `<main><section><h2>Admin sign-in</h2>
-<form method="post" action="/ui/sign-in"><p><label>Step key (<code>PCR_STEP_KEY</code>) <input type="password" name="key" autocomplete="current-password" required></label></p>
-${error ? `<p class="fail" role="alert">${escapeHtml(error)}</p>` : ""}<p><button type="submit">Sign in</button></p></form></section></main>`, false);
+<p>Sign in with your work account. The relay admits holders of its <code>Relay.Admin</code> app role.</p>
+<p><button type="button" data-entra-sign-in ${data}>Sign in with Microsoft</button> <span class="muted" data-sign-in-state role="status"></span></p>${alert}
+<details><summary>Break-glass: sign in with the step key</summary><p class="muted">For when Entra ID cannot be reached. Every use is logged.</p>${stepKeyForm}</details></section></main>`, undefined, ["/ui/msal.js"]);
+}
+
+/** The redirect URI page: msal-browser's bridge hands Entra ID's answer to the sign-in page and closes the popup. */
+export function signInRedirectPage(): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signing in…</title><script src="/ui/signin.js" defer></script></head><body><p>Signing in…</p></body></html>`;
 }
 
 export function doctorHtml(report: DoctorReport | undefined): string {
@@ -117,6 +143,8 @@ export function doctorHtml(report: DoctorReport | undefined): string {
 
 export interface StatusPageModel {
   now: Date;
+  /** Who is signed in, as the header shows it. */
+  signedInAs?: string;
   runs: readonly RunView[];
   queue: ReadonlyArray<{ queue: string; state: string; count: number }>;
   doctor: DoctorReport | undefined;
@@ -140,7 +168,7 @@ ${failures.map((r) => `<tr data-run="${escapeHtml(r.id)}"><td>${escapeHtml(time(
 <section class="wide" aria-labelledby="runs"><h2 id="runs">Recent syncs</h2><table><thead><tr><th>queued (UTC)</th><th>deal</th><th>state</th><th>attempts</th><th>took</th></tr></thead><tbody>
 ${recent.map((r) => `<tr><td>${escapeHtml(time(r.queuedAt))}</td><td>${escapeHtml(r.subject)}</td><td class="state-${escapeHtml(r.state)}">${escapeHtml(r.state)}</td><td>${r.attempts}</td><td>${r.finishedAt ? escapeHtml(seconds(r.finishedAt.getTime() - r.queuedAt.getTime())) : ""}</td></tr>`).join("\n")}</tbody></table></section>
 <section class="wide" aria-labelledby="doctor-title"><h2 id="doctor-title">relay doctor <button type="button" data-doctor>Run checks</button></h2><div id="doctor" aria-live="polite">${doctorHtml(model.doctor)}</div></section>
-</main>`, true);
+</main>`, model.signedInAs ?? "Signed in");
 }
 
 /** The page's only script: Retry (then follow the new run until it finishes) and Run checks. */
@@ -156,7 +184,39 @@ async function follow(runId, status) {
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+// Sign in with Microsoft: msal-browser (/ui/msal.js) in a popup, then the token goes to /ui/session once,
+// which answers with the session cookie. Initialized on load, so the click opens the popup at once.
+const entraButton = document.querySelector("button[data-entra-sign-in]");
+let entra;
+if (entraButton && globalThis.PartnerCenterMsal) {
+  const d = entraButton.dataset;
+  const client = globalThis.PartnerCenterMsal.createClient({
+    auth: { clientId: d.clientId, authority: d.authority, knownAuthorities: d.knownAuthorities.split(" ").filter(Boolean), redirectUri: location.origin + "/ui/signin" },
+    cache: { cacheLocation: "sessionStorage" },
+  });
+  entra = { client, ready: client.initialize(), scopes: d.scopes.split(" ").filter(Boolean) };
+}
+async function signInWithEntra(button) {
+  const state = document.querySelector("[data-sign-in-state]");
+  const say = (text) => { state.textContent = text; };
+  if (!entra) { say("The sign-in script did not load; reload the page."); return; }
+  button.disabled = true;
+  say("Signing in…");
+  try {
+    await entra.ready;
+    const result = await entra.client.acquireTokenPopup({ scopes: entra.scopes, prompt: "select_account" });
+    const answer = await fetch("/ui/session", { method: "POST", headers: { ...headers, authorization: "Bearer " + result.accessToken } });
+    if (answer.ok) { location.assign("/ui"); return; }
+    const body = await answer.json().catch(() => ({}));
+    say((body.error && body.error.message) || "The relay refused the sign-in (" + answer.status + ").");
+  } catch (error) {
+    say("Sign-in did not finish: " + ((error && (error.errorMessage || error.message)) || String(error)));
+  }
+  button.disabled = false;
+}
 document.addEventListener("click", async (event) => {
+  const signIn = event.target.closest("button[data-entra-sign-in]");
+  if (signIn) { await signInWithEntra(signIn); return; }
   const retry = event.target.closest("button[data-retry]");
   if (retry) {
     const status = retry.parentElement.querySelector(".retry-state");

@@ -1,13 +1,18 @@
 // The status page in Debian's Chromium (playwright-core), served by a relay running against the
-// sandboxes with its worker on: the admin signs in with the step key, sees a failed sync (a deal shared
-// without a Microsoft solution) with what to do, the seller's fix is made, the admin clicks Retry and sees
-// the new run succeed. The page also runs the doctor. Screenshot: out/status-page/status-page.png, and
-// docs/status-page.png with UPDATE_SCREENSHOTS=1.
-import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+// sandboxes with its worker on: the admin signs in with Entra ID (msal-browser's popup on the identity
+// sandbox's sign-in page; the relay admits the token only with the Relay.Admin app role, so a seller is
+// refused), sees a failed sync (a deal shared without a Microsoft solution) with what to do, the seller's
+// fix is made, the admin clicks Retry and sees the new run succeed. The page also runs the doctor.
+// Screenshot: out/status-page/status-page.png, and docs/status-page.png with UPDATE_SCREENSHOTS=1.
+//
+// Chromium trusts exactly this run's sandbox certificates (--ignore-certificate-errors-spki-list with the
+// SPKI hashes of the sandbox CA and its server certificate), as in client-api/sign-in.browser.test.ts.
+import { createHash, X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { HowCanMicrosoftHelp, MicrosoftSolution, MicrosoftSolutionDetail, Opportunity } from "../../../Core/generated/schema.ts";
-import { DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
+import { DEMO_APPS, DEMO_USERS } from "../../../Sandbox/shared/demo-tenant.ts";
 import { runCli } from "../../src/cli.ts";
 import { DOCTOR_CHECKS } from "../../src/doctor/checks.ts";
 import { getRun } from "../../src/store/runs.ts";
@@ -18,6 +23,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 if (!available) console.warn(`browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 const describeInBrowser = available ? describe : describe.skip;
+
+/** base64(SHA-256(SubjectPublicKeyInfo)), the form --ignore-certificate-errors-spki-list takes. */
+function spkiHash(pem: string): string {
+  return createHash("sha256").update(new X509Certificate(pem).publicKey.export({ type: "spki", format: "der" })).digest("base64");
+}
 
 describeInBrowser("the status page in Chromium", () => {
   let sandboxes: Sandboxes;
@@ -62,7 +72,16 @@ describeInBrowser("the status page in Chromium", () => {
     // Some syncs that succeed, for the chart and the list.
     for (const id of ["5eed0002-0000-4000-8000-000000000002", "5eed0003-0000-4000-8000-000000000003"]) await t.relay.engine.requestSync(`referral:${id}`, "test", "cli");
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"] });
+    // The admin registers the status page's redirect URI on the client API's sign-in app registration.
+    const redirect = await control(sandboxes, "identity", `/sandbox/apps/${DEMO_APPS.cardSignIn.clientId}/redirect-uris`, { redirectUri: `${t.relay.url}/ui/signin` });
+    expect(redirect.status).toBe(200);
+
+    const tlsDir = dirname(sandboxes.running.endpoints.caFile);
+    const trusted = [spkiHash(sandboxes.caPem), spkiHash(readFileSync(join(tlsDir, "server.pem"), "utf8"))];
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--ignore-certificate-errors-spki-list=${trusted.join(",")}`],
+    });
     page = await (await browser.newContext({ viewport: { width: 1280, height: 1000 } })).newPage();
   }, 120_000);
   afterAll(async () => {
@@ -71,19 +90,40 @@ describeInBrowser("the status page in Chromium", () => {
     await sandboxes?.close();
   });
 
-  test("without the step key: the sign-in form, and a wrong key is refused", async () => {
+  /** Sign in with Microsoft: the popup shows the identity sandbox's sign-in page; the user signs in there. */
+  async function signInWithMicrosoft(user: { username: string; password: string }): Promise<void> {
+    const [popup] = await Promise.all([page.waitForEvent("popup"), page.getByRole("button", { name: "Sign in with Microsoft" }).click()]);
+    await popup.waitForSelector("#username", { timeout: 20_000 });
+    await popup.fill("#username", user.username);
+    await popup.fill("#password", user.password);
+    await Promise.all([popup.waitForEvent("close", { timeout: 20_000 }), popup.click("#signin")]);
+  }
+
+  test("not signed in: the sign-in page; a wrong step key (break-glass) is refused, and so is the API", async () => {
     await page.goto(`${t.relay.url}/ui`);
     await expect(page.getByRole("heading", { name: "Admin sign-in" }).isVisible()).resolves.toBe(true);
+    await page.getByText("Break-glass: sign in with the step key").click();
     await page.getByLabel("Step key").fill("not the key");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in with the step key" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toBe("That is not this relay's step key.");
     const api = await page.request.post(`${t.relay.url}/ui/api/runs/${failedRunId}/retry`, { headers: { "x-requested-with": "pcr-ui" } });
     expect(api.status()).toBe(401);
   });
 
-  test("the admin clicks Retry on a failed sync and sees it succeed", async () => {
-    await page.getByLabel("Step key").fill(t.config.stepKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+  test("a seller signs in with Entra ID but holds no Relay.Admin role: refused, with what to do", async () => {
+    await page.goto(`${t.relay.url}/ui`);
+    await signInWithMicrosoft(DEMO_USERS.seller);
+    await page.waitForFunction(() => /Relay\.Admin/.test(document.querySelector("[data-sign-in-state]")?.textContent ?? ""), undefined, { timeout: 20_000 });
+    await expect(page.locator("[data-sign-in-state]").textContent()).resolves.toMatch(/do not hold the Relay\.Admin app role .* Enterprise applications/);
+    await expect(page.getByRole("heading", { name: "Admin sign-in" }).isVisible()).resolves.toBe(true);
+    const api = await page.request.get(`${t.relay.url}/ui/api/runs/${failedRunId}`);
+    expect(api.status()).toBe(401);
+  }, 60_000);
+
+  test("the admin signs in with Entra ID, clicks Retry on a failed sync and sees it succeed", async () => {
+    await signInWithMicrosoft(DEMO_USERS.referralsAdmin);
+    await page.waitForSelector("h2#failures", { timeout: 20_000 });
+    await expect(page.locator("header .who").textContent()).resolves.toBe(DEMO_USERS.referralsAdmin.displayName);
     const row = page.locator(`tr[data-run="${failedRunId}"]`);
     await expect(row.textContent()).resolves.toContain(`opportunity:${opportunityId}`);
     await expect(row.textContent()).resolves.toMatch(/solution/i);
