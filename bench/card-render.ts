@@ -10,7 +10,7 @@
 // Also the page's JS heap (after a forced GC) before and after the mount, the CSS rules the mount added,
 // and, for comparison, a second mount in the same page after unmounting (warm code, styles in place:
 // status in the DOM and the next frame). Writes its rows into BENCHMARKS.md. The machine's load average
-// goes into the row: on a busy machine the figures are higher.
+// goes into the row: on a busy machine the figures are higher. `npm run bench` runs this file first.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join } from "node:path";
@@ -182,7 +182,9 @@ const rows = [
 ];
 for (const row of rows) console.log(row);
 
-// Replace this benchmark's rows where they are, add missing ones at the end of the table, keep the rest.
+// Replace this benchmark's rows where they are, add missing ones at the end of the table, keep the rest
+// (--no-write: print only; `npm run bench -- --no-write` passes it on).
+if (process.argv.includes("--no-write")) process.exit(0);
 const file = join(root, "BENCHMARKS.md");
 const header = "# Benchmarks\n\nEvery figure with its machine, date and the command that reproduces it.\n\n| what | result | goal | date | machine | command |\n|---|---|---|---|---|---|\n";
 const lines = (existsSync(file) ? readFileSync(file, "utf8") : header).split("\n");

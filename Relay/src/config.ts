@@ -17,6 +17,13 @@ import { DEFAULT_REFERRALS_BASE_URL, DEFAULT_WEBHOOKS_BASE_URL } from "./clients
 import { MICROSOFT_ORGANIZATION, PRODUCTION_SIGNATURE_POLICY, nameAttribute, parseCertificates, type SignaturePolicy } from "./intake/webhook-signature.ts";
 import type { DatabaseLocation } from "./store/database.ts";
 
+/**
+ * Sync jobs at once by default. Each sync makes its Dataverse requests one after another (a referral: about
+ * 9), so a few jobs leave the per-user budget (6,000 per 5 minutes = 20 a second) unused; 16 keep it full
+ * while the Dataverse client's pacer holds the requests on the wire to 8 and within the budget.
+ */
+export const DEFAULT_WORKER_CONCURRENCY = 16;
+
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -100,7 +107,7 @@ export const SETTINGS = [
   { env: "PCR_SIGNATURE_ISSUER_ORGANIZATION", key: "signatureIssuerOrganization", what: "the signing certificate's issuer O= (none: not checked)", default: MICROSOFT_ORGANIZATION },
   { env: "PCR_SIGNATURE_COMMON_NAME", key: "signatureCommonName", what: "the signing certificate's subject CN, when it should be checked" },
   { env: "PCR_RECONCILE_INTERVAL", key: "reconcileInterval", what: "how often missed changes are looked for: 15m, 1h, 90s; 0 turns it off", default: "15m" },
-  { env: "PCR_WORKER_CONCURRENCY", key: "workerConcurrency", what: "sync jobs run at once (1 to 32)", default: "4" },
+  { env: "PCR_WORKER_CONCURRENCY", key: "workerConcurrency", what: "sync jobs run at once (1 to 32); the Dataverse client keeps its own requests to 8 at once and to the service protection budget, so more jobs fill the budget instead of exceeding it", default: String(DEFAULT_WORKER_CONCURRENCY) },
   { env: "PCR_LOG_LEVEL", key: "logLevel", what: `log level: ${LOG_LEVELS.join(", ")}`, default: "info" },
   { env: "PCR_API_AUDIENCE", key: "apiAudience", what: "the client API's app registration (the card and form scripts sign in to it): its Application ID URI (api://…) or client id; unset: the client API is off" },
   { env: "PCR_API_SPA_CLIENT_ID", key: "apiSpaClientId", what: "application (client) id of the single-page app registration the card and form scripts sign in with (redirect URI https://<org>/WebResources/pcr_/signin/redirect.html); default: the API's own app id from PCR_API_AUDIENCE" },
@@ -467,7 +474,7 @@ export function sandboxConfig(endpointsFile: string, options: SandboxConfigOptio
       subjectCommonName: "pcnotifications-dispatch.microsoft.com",
     },
     reconcileIntervalMs: options.reconcileIntervalMs ?? 15 * 60_000,
-    workerConcurrency: options.workerConcurrency ?? 4,
+    workerConcurrency: options.workerConcurrency ?? DEFAULT_WORKER_CONCURRENCY,
     logLevel: options.logLevel ?? "info",
     // The card app exposes the client API in the demo tenant (api://<card client id>); Dynamics is the Dataverse sandbox's origin.
     // The card's sign-in is the demo tenant's single-page app (its redirect URI is the org's pcr_/signin/redirect.html).

@@ -9,6 +9,11 @@
 // pg-boss hands it out again about half a minute after the crash. Without it the job stayed active until
 // its expiry (5 minutes) and the next supervision after that, and because the policy lets only one job
 // per subject be active, every later event for that deal waited just as long.
+//
+// Throughput: the worker runs PCR_WORKER_CONCURRENCY (default 16) jobs at once, each one subject; pg-boss's
+// own pool on Postgres has 8 connections so fetching, completing and heartbeating that many jobs does not
+// queue behind one another (the relay's store has its own pool). The Dataverse client paces the requests
+// those jobs make (Relay/src/clients/dataverse-pacer.ts), so more jobs fill the budget instead of exceeding it.
 import { PgBoss, fromPglite } from "pg-boss";
 import type { PGlite } from "@electric-sql/pglite";
 import type { Database } from "./store/database.ts";
@@ -44,7 +49,7 @@ export async function startQueue(db: Database, options: QueueOptions = {}): Prom
   const supervision = { supervise: true, superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS, monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS };
   const boss = db.kind === "pglite"
     ? new PgBoss({ db: fromPglite(db.raw as PGlite), backend: "pglite", useListenNotify: true, ...supervision })
-    : new PgBoss({ connectionString: db.url!, useListenNotify: true, max: 4, ...supervision });
+    : new PgBoss({ connectionString: db.url!, useListenNotify: true, max: 8, ...supervision });
   boss.on("error", () => undefined); // surfaced through the relay's logger by the caller
   await boss.start();
   const common = { retryLimit: options.retryLimit ?? 8, retryDelay: options.retryDelaySeconds ?? 2, retryBackoff: true, expireInSeconds: options.expireInSeconds ?? 300 };

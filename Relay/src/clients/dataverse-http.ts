@@ -1,11 +1,14 @@
 // The wire under the Dataverse client: standard headers and the bearer token, a semaphore that keeps
-// the relay far below Dataverse's 52 concurrent requests per user, and retries: 429 always (Dataverse
-// did not run the request) after Retry-After, 5xx and lost connections only for idempotent requests,
-// with jittered exponential backoff (Relay/src/http/retry.ts). One 401 gets a fresh token and one more try.
+// the relay far below Dataverse's 52 concurrent requests per user, the pacer that keeps the whole client
+// to the service protection limits as Dataverse reports them (./dataverse-pacer.ts: the budget headers,
+// 429 pauses every request, x-ms-dop-hint), and retries: 429 always (Dataverse did not run the request)
+// after Retry-After, 5xx and lost connections only for idempotent requests, with jittered exponential
+// backoff (Relay/src/http/retry.ts). One 401 gets a fresh token and one more try.
 import { request as undiciRequest, type Dispatcher } from "undici";
 import { DEFAULT_BACKOFF, isRetryableStatus, nextDelay, parseRetryAfter, type BackoffPolicy } from "../http/retry.ts";
 import { createAgent } from "../http/agent.ts";
 import { DataverseError, normalizeCode } from "./dataverse-errors.ts";
+import { DataversePacer, type PacerState } from "./dataverse-pacer.ts";
 import type { HttpMethod, RawResponse } from "./dataverse-request.ts";
 
 export const WEB_API_PATH = "/api/data/v9.2";
@@ -121,8 +124,8 @@ export class DataverseHttp {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
+  readonly #pacer: DataversePacer;
   #inFlight = 0;
-  #pausedUntil = 0;
 
   constructor(options: DataverseHttpOptions) {
     const url = new URL(options.orgUrl);
@@ -144,6 +147,12 @@ export class DataverseHttp {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
     this.#random = options.random ?? Math.random;
+    this.#pacer = new DataversePacer({ maxConcurrency: max, now: this.#now, sleep: this.#sleep });
+  }
+
+  /** What the client knows of its service protection budget and pace. */
+  get pace(): PacerState {
+    return this.#pacer.state;
   }
 
   /** Requests on the wire now. */
@@ -176,8 +185,15 @@ export class DataverseHttp {
       let refreshed = false;
       let lastRetryAfter: number | undefined;
       for (let attempt = 1; ; attempt++) {
-        await this.#waitWhilePaused();
-        const token = await this.#getToken(forceRefresh ? { forceRefresh: true } : undefined);
+        // The pacer's gate first: after a long pause the token is asked for afresh (MSAL's cache makes this cheap).
+        const permit = await this.#pacer.acquire();
+        let token: string;
+        try {
+          token = await this.#getToken(forceRefresh ? { forceRefresh: true } : undefined);
+        } catch (error) {
+          permit.failed();
+          throw error;
+        }
         forceRefresh = false;
         const headers: Record<string, string> = {
           accept: "application/json",
@@ -212,6 +228,7 @@ export class DataverseHttp {
         const event: DataverseRequestEvent = { method: request.method, url: shownUrl, attempt, status: response?.status ?? 0, durationMs, inFlight };
 
         if (!response) {
+          permit.failed();
           const cause = (networkError?.cause as Error | undefined)?.message ?? networkError?.message ?? "unknown";
           event.error = cause;
           const delay = request.idempotent ? nextDelay(this.#backoff, attempt, undefined, this.#random) : undefined;
@@ -229,6 +246,7 @@ export class DataverseHttp {
 
         const code = errorCodeOf(response);
         if (code) event.code = code;
+        if (response.status !== 429) permit.answered(response.status, response.headers, code ? { code } : {});
         if (response.status === 401 && !refreshed) {
           // An expired or revoked token: ask MSAL for a new one, once.
           refreshed = true;
@@ -242,16 +260,15 @@ export class DataverseHttp {
         if (retryAfter !== undefined) lastRetryAfter = retryAfter;
         const delay = retryable ? nextDelay(this.#backoff, attempt, retryAfter, this.#random) : undefined;
         if (delay !== undefined) event.retryInMs = delay;
+        // Service protection is per user: every request of this client would be refused too, so all wait
+        // (Retry-After, or the backoff when there is none or no attempt is left).
+        if (response.status === 429) permit.answered(429, response.headers, { ...(code ? { code } : {}), retryInMs: delay ?? retryAfter ?? nextDelay(this.#backoff, 1, undefined, this.#random) ?? 0 });
         this.#emit(event);
         if (delay === undefined) {
           return { ...response, attempts: attempt, ...(lastRetryAfter !== undefined ? { retryAfterMs: lastRetryAfter } : {}) };
         }
-        if (response.status === 429) {
-          // Service protection is per user: every request of this client would be refused too, so all wait.
-          this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + delay);
-        } else {
-          await this.#sleep(delay);
-        }
+        // A 429's wait is the pacer's (the next attempt waits at its gate with everyone else).
+        if (response.status !== 429) await this.#sleep(delay);
       }
     } finally {
       this.#slots.release();
@@ -260,12 +277,6 @@ export class DataverseHttp {
 
   async close(): Promise<void> {
     if (this.#ownsAgent) await this.#agent.close();
-  }
-
-  async #waitWhilePaused(): Promise<void> {
-    for (let wait = this.#pausedUntil - this.#now(); wait > 0; wait = this.#pausedUntil - this.#now()) {
-      await this.#sleep(wait);
-    }
   }
 
   #emit(event: DataverseRequestEvent): void {

@@ -54,7 +54,12 @@ export function referralIdFrom(resourceUri: string): string | undefined {
   const segments = new URL(resourceUri).pathname.split("/").filter(Boolean);
   const id = segments.at(-1);
   if (segments.at(-2)?.toLowerCase() !== "referrals" || !id) return undefined;
-  const decoded = decodeURIComponent(id);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(id);
+  } catch {
+    return undefined; // a broken escape (%zz, a lone %): no referral id
+  }
   return /^[A-Za-z0-9-]{1,100}$/.test(decoded) ? decoded.toLowerCase() : undefined;
 }
 

@@ -51,7 +51,7 @@ test("a complete environment: values, production defaults", () => {
     listen: { host: "127.0.0.1", port: 4700 },
     database: { dataDir: join(dir, ".data") },
     reconcileIntervalMs: 15 * 60_000,
-    workerConcurrency: 4,
+    workerConcurrency: 16,
     logLevel: "info",
     signature: { allowedCertificateHosts: PRODUCTION_SIGNATURE_POLICY.allowedCertificateHosts, trustAnchors: "system", subjectOrganization: "Microsoft Corporation", issuerOrganization: "Microsoft Corporation" },
   });
