@@ -17,7 +17,7 @@
 import { EnvironmentVariables } from "./generated/schema.ts";
 import { checkReadiness, type DealFacts, type Readiness } from "./readiness.ts";
 
-/** A column's logical name: the same rule as COLUMN_NAME in Core/field-mapping-config.ts. */
+/** A column's logical name, as Dataverse writes it (lower case, publisher prefix and underscore allowed); Core/field-mapping-config.ts uses it too. */
 export const COLUMN_NAME = /^[a-z][a-z0-9_]{0,99}$/;
 
 export type ChecklistCountry =
@@ -58,8 +58,8 @@ const SEED_DEFAULTS: Record<SeedVariable, string> = {
   countryField: EnvironmentVariables.customerAccountCountryCodeField.defaultValue,
 };
 
-const COLUMN_MESSAGE = "must be a column's logical name (lower case letters, digits and _), not its display name";
-const COUNTRY_MESSAGE = 'must be {"column": …} or {"lookup": …, "isoCodeColumn": …}';
+export const COLUMN_MESSAGE = "must be a column's logical name (lower case letters, digits and _), not its display name";
+export const COUNTRY_MESSAGE = 'must be {"column": …} or {"lookup": …, "isoCodeColumn": …}';
 
 type Parsed = { ok: true; dealValue?: string; country?: ChecklistCountry } | { ok: false; problems: string[] };
 

@@ -6,9 +6,11 @@
 // Dataverse metadata before it uses a configuration (Relay/src/settings/field-mapping.ts).
 import { z } from "zod";
 
-/** A column's logical name, as Dataverse writes it (lower case, publisher prefix and underscore allowed). */
-export const COLUMN_NAME = /^[a-z][a-z0-9_]{0,99}$/;
-const column = z.string().regex(COLUMN_NAME, "must be a column's logical name (lower case letters, digits and _), not its display name");
+// The column rule and its message live in the zod-free reader the card and form bundle (one rule for both).
+import { COLUMN_MESSAGE, COLUMN_NAME, COUNTRY_MESSAGE } from "./checklist-mapping.ts";
+
+export { COLUMN_NAME };
+const column = z.string().regex(COLUMN_NAME, COLUMN_MESSAGE);
 
 /** Where a default for a created record's column comes from: a constant, or a value of the referral. */
 export const REFERRAL_SOURCES = [
@@ -34,7 +36,7 @@ const country = z.union([
     lookup: column.describe("Lookup column on account to the organisation's country table."),
     isoCodeColumn: column.describe("Text column of that country table holding the ISO 3166 two-letter code."),
   }).strict(),
- ], { error: 'must be {"column": …} or {"lookup": …, "isoCodeColumn": …}' }).describe("Where the customer's country is: a text column on account, or a lookup to a table whose column holds the ISO code.");
+ ], { error: COUNTRY_MESSAGE }).describe("Where the customer's country is: a text column on account, or a lookup to a table whose column holds the ISO code.");
 
 const match = z.discriminatedUnion("by", [
   z.object({ by: z.literal("nameAndPostalCode") }).strict().describe("Company name and postal code (the standard)."),
