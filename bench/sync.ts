@@ -353,11 +353,11 @@ async function backfill(rowsOut: Row[]): Promise<void> {
       : steady !== undefined ? ` after the first window's budget was spent (less than a whole window of it: to the last referral, tail included)` : ` over the whole run (${pct(overall / ceiling)}; the ceiling never bound: no 429)`;
     rowsOut.push({
       what: `First backfill: ${BACKFILL.toLocaleString("en-US")} co-sell invitations waiting in Partner Center → leads (with accounts and contacts) in Dynamics 365, found by the reconciler's first sweep; Dataverse service protection at the documented rate (${limits.requests.toLocaleString("en-US")} requests per ${WINDOW_S} s per user = ${ceiling} per second, 52 concurrent${WINDOW_S * 1000 === DOCUMENTED.windowMs ? "" : `; the documented 6,000 per 300 s scaled to a ${WINDOW_S} s window so a short run reaches the ceiling`})`,
-      result: `${(done / 1000).toFixed(0)} s (${(BACKFILL / (done / 1000)).toFixed(1)} referrals/s, ${concurrency} syncs at a time); ${perReferral.toFixed(1)} Dataverse requests per referral, ${last.throttled} × 429 answered; ${lost} lost, ${duplicated} duplicated, ${failed} failed syncs; at this run's pace 10,000 referrals take about ${Math.round(fullEstimateS / 60)} minutes${BACKFILL < 10_000 ? ` (the full 10,000: \`npm run bench -- --backfill 10000\`, not run here for lack of time)` : ""}`,
+      result: `${(done / 1000).toFixed(0)} s (${(BACKFILL / (done / 1000)).toFixed(1)} referrals/s, ${concurrency} syncs at a time); ${perReferral.toFixed(1)} Dataverse requests per referral, ${last.throttled} × 429 answered; ${lost} lost, ${duplicated} duplicated, ${failed} failed syncs; at this run's pace 10,000 referrals take about ${Math.round(fullEstimateS / 60)} minutes${BACKFILL < 10_000 ? ` (the full 10,000 has its own row: \`npm run bench -- --skip-card --skip-propagation --backfill 10000\`)` : ""}`,
       goal: `share of the ceiling: ${pct(share)}${measured}; goal ≥ 95 % and zero failed syncs: ${share >= 0.95 && failed === 0 && lost === 0 ? "met" : `missed${share < 0.95 ? ` by ${((0.95 - share) * 100).toFixed(1)} points` : ""}${failed || lost ? `; ${failed} failed, ${lost} lost` : ""}. Why: ${why}`}`,
     });
     rowsOut.push({
-      what: "Relay RSS during the backfill",
+      what: `Relay RSS during the backfill of ${BACKFILL.toLocaleString("en-US")} referrals`,
       result: `at most ${(rss.max() / 2 ** 20).toFixed(0)} MiB (sampled every 250 ms)`,
       goal: "no goal set; reported",
     });
@@ -402,13 +402,28 @@ function writeTable(rowsOut: Row[]): void {
   const header = lines.findIndex((l) => l.startsWith("| what |"));
   const tableEnd = lines.findIndex((l, i) => i > header + 1 && !l.startsWith("|"));
   const end = tableEnd < 0 ? lines.length : tableEnd;
-  // Rows of this command are replaced; bench:card's and bench:sandboxes' stay.
-  const kept = lines.slice(header + 2, end).filter((l) => !/\| `npm run bench( -- [^`]*)?` \|$/.test(l));
   const escape = (s: string) => s.replace(/\|/g, "\\|");
-  const ours = rowsOut.map((r) => `| ${escape(r.what)} | ${escape(r.result)} | ${escape(r.goal)} | ${DATE} | ${MACHINE} | ${COMMAND} |`);
-  const out = [...lines.slice(0, header + 2), ...kept, ...ours, ...lines.slice(end)];
-  writeFileSync(file, out.join("\n"));
-  log(`wrote ${ours.length} rows to BENCHMARKS.md`);
+  // A row is replaced by this run's rows of the same kind (its first cell), in place: a run with parts
+  // skipped (`--skip-propagation`, a 10,000 backfill beside the default 300) leaves the other rows as they were.
+  const whatOf = (line: string) => line.split(/(?<!\\)\|/)[1]?.trim() ?? "";
+  const ours = new Map<string, string[]>();
+  for (const r of rowsOut) {
+    const what = escape(r.what);
+    ours.set(what, [...(ours.get(what) ?? []), `| ${what} | ${escape(r.result)} | ${escape(r.goal)} | ${DATE} | ${MACHINE} | ${COMMAND} |`]);
+  }
+  const table: string[] = [];
+  const written = new Set<string>();
+  for (const line of lines.slice(header + 2, end)) {
+    const what = whatOf(line);
+    if (!ours.has(what)) table.push(line);
+    else if (!written.has(what)) {
+      table.push(...ours.get(what)!);
+      written.add(what);
+    }
+  }
+  for (const [what, rowsOfKind] of ours) if (!written.has(what)) table.push(...rowsOfKind);
+  writeFileSync(file, [...lines.slice(0, header + 2), ...table, ...lines.slice(end)].join("\n"));
+  log(`wrote ${rowsOut.length} rows to BENCHMARKS.md`);
 }
 
 // ---- part 4: the card's first render (bench/card-render.ts, its own rows) ----

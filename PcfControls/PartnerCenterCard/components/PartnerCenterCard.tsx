@@ -12,7 +12,7 @@ import { ActionsSection } from "./ActionsSection.tsx";
 import { ChecklistSection } from "./ChecklistSection.tsx";
 import { format } from "./format.ts";
 import { HistorySection } from "./HistorySection.tsx";
-import { useCardData, useRelayRun } from "./hooks.ts";
+import { useAfterFirstPaint, useCardData, useRelayRun } from "./hooks.ts";
 import { LeadCard } from "./LeadCard.tsx";
 import { StatusSection, type ShownStatus } from "./StatusSection.tsx";
 import { useStyles } from "./styles.ts";
@@ -34,6 +34,7 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
   const styles = useStyles();
   const titleId = useId("pcc-title");
   const data = useCardData(services, props.opportunityId, props.historySize);
+  const afterFirstPaint = useAfterFirstPaint();
 
   // After a relay run the saved status columns are newer than the form's copy: show them until the
   // form hands the card new values.
@@ -142,7 +143,9 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
       />
     </div>
   );
-  const right = props.opportunityId ? (
+  const right = !props.opportunityId ? null : !afterFirstPaint ? (
+    <div className={styles.stack} aria-busy="true" />
+  ) : (
     <div className={styles.stack}>
       {services.webAPI && (
         <ChecklistSection
@@ -160,7 +163,7 @@ function OpportunityCardView(props: CardProps): React.ReactElement {
         <HistorySection rows={data.history.value} loading={data.history.loading} language={language} texts={texts} formatDateTime={services.formatDateTime} />
       )}
     </div>
-  ) : null;
+  );
 
   return (
     <FluentProvider theme={props.theme ?? webLightTheme} dir={props.rtl ? "rtl" : "ltr"} style={{ backgroundColor: "transparent" }}>

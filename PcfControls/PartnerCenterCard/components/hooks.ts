@@ -133,3 +133,24 @@ export function useRelayRun(services: CardServices, relayUrl: string | null, opp
   );
   return { run, start };
 }
+
+/**
+ * False on the card's first render, true from the frame after: the form shows the deal's status (the part a
+ * seller reads first) in the first paint, and the checklist and history (which wait for Web API reads
+ * anyway) mount a frame later, so their cold code and styles do not delay that paint. A timer backs up the
+ * frame, which a hidden tab never gives.
+ */
+export function useAfterFirstPaint(): boolean {
+  const [painted, setPainted] = React.useState(false);
+  React.useEffect(() => {
+    if (painted) return;
+    const done = () => setPainted(true);
+    const frame = typeof requestAnimationFrame === "function" ? requestAnimationFrame(() => setTimeout(done, 0)) : undefined;
+    const fallback = setTimeout(done, 100);
+    return () => {
+      if (frame !== undefined) cancelAnimationFrame(frame);
+      clearTimeout(fallback);
+    };
+  }, [painted]);
+  return painted;
+}

@@ -18,6 +18,16 @@ const items = (): Record<string, string> =>
       .map((li) => [li.getAttribute("data-check"), li.getAttribute("data-state")]),
   );
 
+test("the first render shows the deal's status; the checklist and history follow a frame later", async () => {
+  const card = mount(SCENARIOS.synced);
+  // What the form paints first: the status (a seller's first question), without the checklist's cold code.
+  expect(screen.getByTestId("sync-status")).toBeInTheDocument();
+  expect(screen.queryByRole("heading", { name: "Ready for Partner Center" })).not.toBeInTheDocument();
+  expect(await screen.findByRole("heading", { name: "Ready for Partner Center" })).toBeInTheDocument();
+  expect(await screen.findByTestId("readiness-summary")).toHaveTextContent("Everything Partner Center needs is there.");
+  card.close();
+});
+
 test("a ready deal: six items, all done", async () => {
   const card = mount(SCENARIOS.synced);
   expect(await screen.findByTestId("readiness-summary")).toHaveTextContent("Everything Partner Center needs is there.");
