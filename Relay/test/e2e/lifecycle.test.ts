@@ -147,7 +147,11 @@ test("2b. a co-sell registered in Partner Center becomes an opportunity; Microso
   expect(accounts).toHaveLength(1);
   expect(created._parentaccountid_value).toBe(accounts[0]!.accountid);
   expect(await rows(world, "contacts", `emailaddress1 eq ${literal(who.email)}`, ["contactid"])).toHaveLength(1);
-  const solutions = await rows(world, MicrosoftSolution.entitySetName, `_${MicrosoftSolution.lookups.opportunity.column}_value eq ${id}`);
+  // The solution rows are created after the opportunity (they need its id): wait for them, do not race them.
+  const solutions = await waitFor("the opportunity's Microsoft solution", async () => {
+    const found = await rows(world, MicrosoftSolution.entitySetName, `_${MicrosoftSolution.lookups.opportunity.column}_value eq ${id}`);
+    return found.length ? found : undefined;
+  }, 20_000);
   const copilot = await world.dataverse.retrieve(MicrosoftSolutionDetail.entitySetName, { [MicrosoftSolutionDetail.columns.solutionIdentifier]: "SOL-M365-COPILOT" });
   expect(solutions.map((s) => s[`_${MicrosoftSolution.lookups.solutionDetail.column}_value`])).toEqual([copilot![MicrosoftSolutionDetail.primaryId]]);
 
